@@ -1,0 +1,54 @@
+#include <stdlib.h>
+#include "check.h"
+#include "select.h"
+#include "gram/reg_maths.h"
+
+/* Up to this N the N x N scratch lives on the stack (24 KiB); beyond, on the heap. */
+#define STACK_N 32
+
+orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g) {
+  if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
+  const orthoconv_priv_buf b[] = { { w, K, N, N, 0, 0 }, { g, N, N, N, 1, 0 } };
+  const orthoconv_status s = orthoconv_priv_check(b, 2);
+  if (s != ORTHOCONV_OK) return s;
+  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_GRAM, 0);
+  c.k->fn.gram(K, N, w, g, c.t);
+  return ORTHOCONV_OK;
+}
+
+orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength, size_t K,
+    size_t N, const float *w, const unsigned char *trainable, float *penalty, float *grad) {
+  if ((unsigned)kind > (unsigned)ORTHOCONV_REG_MIRROR_PAIRS || !orthoconv_priv_finite(strength) ||
+      K == 0 || N == 0)
+    return ORTHOCONV_EINVAL;
+  if (N > ORTHOCONV_REG_MAX_N) return ORTHOCONV_EUNSUPPORTED;
+  const orthoconv_priv_buf b[] = {
+    { w, K, N, N, 0, 0 }, { trainable, 1, (N + 3) / 4, (N + 3) / 4, 0, 1 },
+    { penalty, 1, 1, 1, 1, 1 }, { grad, K, N, N, 1, 1 },
+  };
+  const orthoconv_status s = orthoconv_priv_check(b, 4);
+  if (s != ORTHOCONV_OK) return s;
+
+  float g_stack[STACK_N * STACK_N], a_stack[STACK_N * STACK_N];
+  double work_stack[2 * STACK_N * STACK_N];
+  float *g = g_stack, *a = a_stack;
+  double *work = work_stack;
+  void *heap = NULL;
+  if (N > STACK_N) {
+    heap = malloc(N * N * (2 * sizeof(float) + 2 * sizeof(double)));
+    if (!heap) return ORTHOCONV_ENOMEM;
+    work = heap;
+    g = (float *)(work + 2 * N * N);
+    a = g + N * N;
+  }
+  const orthoconv_priv_choice cg = orthoconv_priv_select(ORTHOCONV_OP_GRAM, 0);
+  cg.k->fn.gram(K, N, w, g, cg.t);
+  const double r = orthoconv_priv_reg_maths(kind, strength, K, N, g, grad ? a : NULL, work);
+  if (penalty) *penalty = (float)((double)strength * r);
+  if (grad) {
+    const orthoconv_priv_choice cr = orthoconv_priv_select(ORTHOCONV_OP_REG_GRAD, 0);
+    cr.k->fn.reg_grad(K, N, w, a, trainable, grad, cr.t);
+  }
+  free(heap);
+  return ORTHOCONV_OK;
+}

@@ -1,0 +1,50 @@
+#include <string.h>
+#include "registry.h"
+#include "ukernel_decls.h"
+
+#define ORTHOCONV_UKERNEL(op_, isa_, name_, mr_, nr_, ku_, lay_, ntun_, ...) \
+  ORTHOCONV_IF_##isa_({ .op = ORTHOCONV_OP_##op_, .name = #name_,                    \
+      .isa = ORTHOCONV_ISA_##isa_, .mr = mr_, .nr = nr_, .kunroll = ku_,            \
+      .wlayout = ORTHOCONV_W_##lay_, .ntunables = ntun_, .tunables = { __VA_ARGS__ }, \
+      .fn.ORTHOCONV_FNFIELD_##op_ = name_ },)
+const orthoconv_ukernel orthoconv_priv_ukernels[] = {
+#include "all.inc"
+};
+#undef ORTHOCONV_UKERNEL
+const size_t orthoconv_priv_ukernel_count =
+    sizeof orthoconv_priv_ukernels / sizeof orthoconv_priv_ukernels[0];
+
+const orthoconv_ukernel *orthoconv_priv_ukernel_find(const char *name) {
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
+    if (strcmp(orthoconv_priv_ukernels[i].name, name) == 0) return &orthoconv_priv_ukernels[i];
+  return NULL;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+uint64_t orthoconv_priv_ukernel_list_hash(void) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    int fields[] = { (int)k->op, (int)k->isa, k->mr, k->nr, k->kunroll, k->wlayout, k->ntunables };
+    h = fnv(h, k->name, strlen(k->name) + 1);
+    h = fnv(h, fields, sizeof fields);
+    for (unsigned j = 0; j < k->ntunables; j++) {
+      const orthoconv_tunable_spec *s = &k->tunables[j];
+      int spec[] = { s->min, s->max, s->step, s->def };
+      h = fnv(h, s->name, strlen(s->name) + 1);
+      h = fnv(h, spec, sizeof spec);
+    }
+  }
+  return h;
+}
+
+int orthoconv_priv_ukernel_serves(const orthoconv_ukernel *k, orthoconv_op op) {
+  if (op == ORTHOCONV_OP_LAYER_FORWARD) return k->op == ORTHOCONV_OP_FORWARD;
+  if (op == ORTHOCONV_OP_FORWARD) return k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_KN;
+  return k->op == op;
+}

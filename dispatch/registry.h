@@ -1,0 +1,18 @@
+/* The registry: every variant compiled into this build, in kernel-list order. */
+#ifndef ORTHOCONV_REGISTRY_H
+#define ORTHOCONV_REGISTRY_H
+#include <stdint.h>
+#include "ukernel.h"
+
+extern const orthoconv_ukernel orthoconv_priv_ukernels[];
+extern const size_t orthoconv_priv_ukernel_count;
+
+/* NULL if no variant of that name is in this build. */
+const orthoconv_ukernel *orthoconv_priv_ukernel_find(const char *name);
+/* FNV-1a over every line of the lists (names, ISA, shapes, tunable specs), so that a
+ * profile written by a build with another kernel set is recognised as foreign. */
+uint64_t orthoconv_priv_ukernel_list_hash(void);
+/* Does variant k implement op? (Forward variants serve LAYER_FORWARD; only those
+ * that read W as given serve FORWARD.) */
+int orthoconv_priv_ukernel_serves(const orthoconv_ukernel *k, orthoconv_op op);
+#endif

@@ -1,0 +1,203 @@
+/*
+ * orthoconv: a 1x1 convolution over NHWC data (the GEMM Y = X W, fp32) with
+ * everything needed to train it under a Gram-matrix (orthogonality) penalty while
+ * some filters stay frozen.
+ *
+ * Layout: X is M x K row-major (M = batch * H * W pixels, K input channels, row
+ * stride ldx >= K); W is K x N row-major, which is the memory order of a Keras /
+ * TensorFlow (1,1,K,N) HWIO kernel; Y is M x N (row stride ldy >= N).
+ *
+ * Guarantees, for every function:
+ *  - no threads, no prints, no allocation except orthoconv_layer_create (and
+ *    orthoconv_regularize for N > 32, orthoconv_profile_* for their file I/O);
+ *  - safe to call from several threads at once;
+ *  - bad input returns a status other than ORTHOCONV_OK and writes no output;
+ *  - same inputs + same selected kernel -> same bits;
+ *  - only instructions that this CPU and OS support are ever executed.
+ * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
+ * exact result before the activation (shared/REFERENCE.md).
+ */
+#ifndef ORTHOCONV_H
+#define ORTHOCONV_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ORTHOCONV_VERSION_MAJOR 0
+#define ORTHOCONV_VERSION_MINOR 1
+#define ORTHOCONV_VERSION_PATCH 0
+/* "0.1.0" and so on; the version of the library linked, not of this header. */
+const char *orthoconv_version(void);
+
+typedef enum orthoconv_status {
+  ORTHOCONV_OK = 0,
+  ORTHOCONV_EINVAL = 1,       /* NULL pointer, zero size, short stride, overflow, bad enum or hyper-parameter */
+  ORTHOCONV_EOVERLAP = 2,     /* an output buffer overlaps an input or another output */
+  ORTHOCONV_ENOMEM = 3,       /* allocation failed (orthoconv_layer_create only) */
+  ORTHOCONV_EUNSUPPORTED = 4, /* the CPU, OS or build cannot run what was asked */
+  ORTHOCONV_EPROFILE = 5      /* a tuning profile was rejected (see orthoconv_profile_status) */
+} orthoconv_status;
+/* A short English description; never NULL, also for unknown values. */
+const char *orthoconv_strerror(orthoconv_status s);
+
+typedef enum orthoconv_activation {
+  ORTHOCONV_ACT_NONE = 0,
+  ORTHOCONV_ACT_RELU,
+  ORTHOCONV_ACT_SIGMOID,
+  ORTHOCONV_ACT_TANH,
+  ORTHOCONV_ACT_GELU,   /* erf form: 0.5 x (1 + erf(x / sqrt 2)) */
+  ORTHOCONV_ACT_SOFTMAX /* over the N outputs of a row */
+} orthoconv_activation;
+
+/* ---------------------------------------------------------------- forward -- */
+
+/* y[m*ldy+n] = act(bias[n] + sum_k x[m*ldx+k] * w[k*N+n]); bias may be NULL.
+ * w is K x N row-major = a Keras (1,1,K,N) kernel. M == 0 is a no-op.
+ * Nothing past column N of a row of y is written.
+ * Reads w as given (no packing, no allocation): the right call for one-off use.
+ * For repeated calls with the same weights use an orthoconv_layer, which packs W
+ * once into the layout of the fastest kernels. */
+orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
+    const float *x, size_t ldx, const float *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy);
+
+/* Weights packed once, for inference engines. The layer owns copies of w and
+ * bias: the caller's buffers may be freed after the call. A layer is immutable
+ * between orthoconv_layer_set_weights calls, so any number of threads may run
+ * orthoconv_layer_forward on it at once. */
+typedef struct orthoconv_layer orthoconv_layer;
+/* Allocates (the only function that does). *out is set only on ORTHOCONV_OK. */
+orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w,
+    const float *bias, orthoconv_activation act, orthoconv_layer **out);
+/* Replaces weights and bias (bias may be NULL = zero); no allocation. Not to be
+ * called while another thread runs orthoconv_layer_forward on the same layer. */
+orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *layer, const float *w,
+    const float *bias);
+/* Same contract as orthoconv_forward with the layer's K, N, weights, bias, act. */
+orthoconv_status orthoconv_layer_forward(const orthoconv_layer *layer, size_t M,
+    const float *x, size_t ldx, float *y, size_t ldy);
+void orthoconv_layer_destroy(orthoconv_layer *layer); /* NULL is fine */
+
+/* --------------------------------------------------------------- backward -- */
+
+/* trainable: N bytes, nonzero = the filter trains; NULL = all train. */
+
+/* dx[m*lddx+k] = sum_n dy[m*lddy+n] * w[k*N+n]. M == 0 is a no-op.
+ * (The gradient through the activation is the caller's: dy is dL/d(pre-activation).) */
+orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N,
+    const float *dy, size_t lddy, const float *w, float *dx, size_t lddx);
+
+/* dw[k*N+n] = sum_m x[m*ldx+k] * dy[m*lddy+n] for trainable n, 0 for frozen n;
+ * dbias (may be NULL): dbias[n] = sum_m dy[m*lddy+n], 0 for frozen n.
+ * dw is K x N, dense (row stride N). M == 0 writes zeros. The work of frozen
+ * filters is skipped, not done and discarded. */
+orthoconv_status orthoconv_backward_weights(size_t M, size_t K, size_t N,
+    const float *x, size_t ldx, const float *dy, size_t lddy,
+    const unsigned char *trainable, float *dw, float *dbias);
+
+/* ----------------------------------------------------------- regularizers -- */
+
+/* G = W^T W, w_n = column n = filter n. Maths of each kind: shared/REFERENCE.md. */
+typedef enum orthoconv_regularizer {
+  ORTHOCONV_REG_SO = 0,          /* ||G - I||_F^2 */
+  ORTHOCONV_REG_DSO,             /* ||G - I||_F^2 + ||W W^T - I_K||_F^2 */
+  ORTHOCONV_REG_MC,              /* max_ij |(G - I)_ij| */
+  ORTHOCONV_REG_SRIP,            /* spectral norm of G - I (exact eigensolver) */
+  ORTHOCONV_REG_KERAS_COLUMNS,   /* keras OrthogonalRegularizer(factor=1, mode="columns") */
+  ORTHOCONV_REG_MIRROR_PAIRS     /* sum_n <w_n, w_{N-1-n}> (the seed's example) */
+} orthoconv_regularizer;
+
+/* g (N x N, row-major) = W^T W. */
+orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g);
+
+/* *penalty = strength * R(W) (penalty may be NULL); if grad != NULL,
+ * grad[k*N+n] += strength * dR/dW[k][n] for trainable n; frozen columns untouched.
+ * Every filter, frozen or not, takes part in R. strength must be finite.
+ * For N <= 32 the N x N scratch is on the stack (24 KiB); for larger N it is
+ * allocated and freed inside the call (ORTHOCONV_ENOMEM if that fails).
+ * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED). */
+#define ORTHOCONV_REG_MAX_N 4096
+orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength,
+    size_t K, size_t N, const float *w, const unsigned char *trainable,
+    float *penalty, float *grad);
+
+/* ------------------------------------------------------------- optimizers -- */
+
+/* torch.optim.SGD (dampening 0): g' = g + wd w; v = momentum v + g' (v starts at 0:
+ * pass a zeroed buffer); d = nesterov ? g' + momentum v : v; w -= lr d.
+ * velocity may be NULL only if momentum == 0. Frozen columns of w and velocity
+ * stay bit-identical (they are not written at all). */
+typedef struct orthoconv_sgd { float lr, momentum, weight_decay; int nesterov; } orthoconv_sgd;
+orthoconv_status orthoconv_sgd_step(const orthoconv_sgd *opt, size_t K, size_t N,
+    float *w, const float *grad, float *velocity, const unsigned char *trainable);
+
+/* torch.optim.AdamW (amsgrad off): w -= lr wd w; m = b1 m + (1-b1) g;
+ * v = b2 v + (1-b2) g^2; w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
+ * t counts steps from 1; m and v start zeroed. Frozen columns of w, m, v are not
+ * written. Hyper-parameters are checked like torch: lr, eps, wd >= 0, 0 <= b < 1. */
+typedef struct orthoconv_adamw { float lr, beta1, beta2, eps, weight_decay; } orthoconv_adamw;
+orthoconv_status orthoconv_adamw_step(const orthoconv_adamw *opt, size_t t,
+    size_t K, size_t N, float *w, const float *grad, float *m, float *v,
+    const unsigned char *trainable);
+
+/* ---------------------------------------------------------------- dispatch -- */
+
+typedef enum orthoconv_isa {
+  ORTHOCONV_ISA_SCALAR = 0, ORTHOCONV_ISA_AVX2, ORTHOCONV_ISA_AVX512, ORTHOCONV_ISA_NEON
+} orthoconv_isa;
+/* Best ISA this CPU, OS and build can run (ignores the cap below). */
+orthoconv_isa orthoconv_cpu_isa(void);
+/* "scalar", "avx2", "avx512", "neon"; "unknown" for other values. */
+const char *orthoconv_isa_name(orthoconv_isa isa);
+/* Caps the ISA of the kernels dispatch may choose, for the whole process.
+ * ORTHOCONV_EUNSUPPORTED (cap unchanged) if this CPU/build cannot run cap;
+ * ORTHOCONV_EINVAL for unknown values. The environment variable
+ * ORTHOCONV_ISA=scalar|avx2|avx512|neon sets the cap at start-up; a value this
+ * CPU cannot run is ignored (the best runnable ISA is used) and reported by
+ * orthoconv_isa_cap_note(). */
+orthoconv_status orthoconv_set_isa(orthoconv_isa cap);
+/* The cap in force. */
+orthoconv_isa orthoconv_get_isa(void);
+/* Why ORTHOCONV_ISA was ignored, or "" when it was honoured or unset. Never NULL. */
+const char *orthoconv_isa_cap_note(void);
+
+typedef enum orthoconv_op {
+  ORTHOCONV_OP_FORWARD = 0, ORTHOCONV_OP_BACKWARD_DATA, ORTHOCONV_OP_BACKWARD_WEIGHTS,
+  ORTHOCONV_OP_GRAM,
+  ORTHOCONV_OP_LAYER_FORWARD,     /* orthoconv_layer_forward (packed weights) */
+  ORTHOCONV_OP_REG_GRAD,          /* the W * A product behind every regularizer gradient */
+  ORTHOCONV_OP_SGD, ORTHOCONV_OP_ADAMW
+} orthoconv_op;
+#define ORTHOCONV_OP_COUNT 8
+/* Name of the kernel variant that a call of op with this shape would run now
+ * (for ops without M, M is ignored). NULL for an unknown op. */
+const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_t N);
+
+/* ---------------------------------------------------------- tuning profile -- */
+
+/* A profile (written by orthoconv-tune) says which kernel variant and tunables to
+ * use per op and size class on one CPU. Loading is all-or-nothing: any defect
+ * (format, checksum, library version, kernel list, CPU identity, unknown variant,
+ * tunable out of range, ISA not runnable) rejects the whole file, keeps the
+ * selections in force, and returns ORTHOCONV_EPROFILE; orthoconv_profile_status()
+ * then says why. path NULL = the default search: $ORTHOCONV_PROFILE, then
+ * ${XDG_CACHE_HOME:-~/.cache}/orthoconv/profile.txt, then /etc/orthoconv/profile.txt,
+ * then a profile embedded at build time (meson -Dembedded_profile=FILE).
+ * The default search also runs once, by itself, before the first dispatch. */
+orthoconv_status orthoconv_profile_load(const char *path);
+/* Writes the selections in force as a profile (temporary file + rename). */
+orthoconv_status orthoconv_profile_save(const char *path);
+/* Forgets any profile: back to the built-in defaults. */
+void orthoconv_profile_reset(void);
+/* Copies into buf (always NUL-terminated when size > 0) which profile is in force
+ * ("built-in defaults" or its path) and, if the last load was rejected, why.
+ * Returns the length of the full text, like snprintf. */
+size_t orthoconv_profile_status(char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

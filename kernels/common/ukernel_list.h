@@ -1,0 +1,48 @@
+/* Helpers for walking the kernel lists (kernels/all.inc). Define
+ * ORTHOCONV_UKERNEL(op, isa, name, mr, nr, kunroll, wlayout, ntunables, tunables...)
+ * and include "all.inc": lines whose ISA this build did not compile vanish through
+ * ORTHOCONV_IF_<isa>. Types only, no code. */
+#ifndef ORTHOCONV_UKERNEL_LIST_H
+#define ORTHOCONV_UKERNEL_LIST_H
+
+#include "orthoconv_config.h"
+#include "ukernel.h"
+
+#define ORTHOCONV_IF_SCALAR(...) __VA_ARGS__
+#if ORTHOCONV_HAVE_AVX2
+#define ORTHOCONV_IF_AVX2(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_AVX2(...)
+#endif
+#if ORTHOCONV_HAVE_AVX512
+#define ORTHOCONV_IF_AVX512(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_AVX512(...)
+#endif
+#if ORTHOCONV_HAVE_NEON
+#define ORTHOCONV_IF_NEON(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_NEON(...)
+#endif
+
+/* A tunable of a list line: name, min, max, step, default. */
+#define ORTHOCONV_TUN(name, lo, hi, step, def) { name, lo, hi, step, def }
+#define ORTHOCONV_NO_TUN { 0, 0, 0, 0, 0 }
+
+/* Per op: the function type of its variants and the union member that holds them. */
+#define ORTHOCONV_FNTYPE_FORWARD orthoconv_fwd_fn
+#define ORTHOCONV_FNTYPE_BACKWARD_DATA orthoconv_bwd_data_fn
+#define ORTHOCONV_FNTYPE_BACKWARD_WEIGHTS orthoconv_bwd_weights_fn
+#define ORTHOCONV_FNTYPE_GRAM orthoconv_gram_fn
+#define ORTHOCONV_FNTYPE_REG_GRAD orthoconv_reg_grad_fn
+#define ORTHOCONV_FNTYPE_SGD orthoconv_sgd_fn
+#define ORTHOCONV_FNTYPE_ADAMW orthoconv_adamw_fn
+#define ORTHOCONV_FNFIELD_FORWARD fwd
+#define ORTHOCONV_FNFIELD_BACKWARD_DATA bwd_data
+#define ORTHOCONV_FNFIELD_BACKWARD_WEIGHTS bwd_weights
+#define ORTHOCONV_FNFIELD_GRAM gram
+#define ORTHOCONV_FNFIELD_REG_GRAD reg_grad
+#define ORTHOCONV_FNFIELD_SGD sgd
+#define ORTHOCONV_FNFIELD_ADAMW adamw
+
+#endif

@@ -1,0 +1,102 @@
+#include <math.h>
+#include <string.h>
+#include "reg_maths.h"
+
+static double sgn(double v) { return (v > 0) - (v < 0); }
+
+/* R and A for the kinds whose gradient is c W (G - I). */
+static double frobenius(size_t N, const float *g, double c, float strength, float *a) {
+  double r = 0.0;
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < N; j++) {
+      const double d = (double)g[i * N + j] - (i == j);
+      r += d * d;
+      if (a) a[i * N + j] = (float)(strength * c * d);
+    }
+  return r;
+}
+
+static double max_coherence(size_t N, const float *g, float strength, float *a) {
+  size_t bi = 0, bj = 0;
+  double best = -1.0;
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < N; j++) {
+      const double d = fabs((double)g[i * N + j] - (i == j));
+      if (d > best) { best = d; bi = i; bj = j; }
+    }
+  if (a) {
+    const double s = strength * sgn((double)g[bi * N + bj] - (bi == bj));
+    if (bi == bj) {
+      a[bi * N + bi] = (float)(2.0 * s);
+    } else { /* column bi gets s w_bj, column bj gets s w_bi */
+      a[bj * N + bi] = (float)s;
+      a[bi * N + bj] = (float)s;
+    }
+  }
+  return best;
+}
+
+static double spectral(size_t N, const float *g, float strength, float *a, double *work) {
+  double *s = work, *v = work + N * N;
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < N; j++) s[i * N + j] = (double)g[i * N + j] - (i == j);
+  orthoconv_priv_jacobi_eigen(N, s, v);
+  size_t best = 0;
+  for (size_t i = 1; i < N; i++)
+    if (fabs(s[i * N + i]) > fabs(s[best * N + best])) best = i;
+  const double lambda = s[best * N + best];
+  if (a) {
+    const double c = strength * 2.0 * sgn(lambda);
+    for (size_t i = 0; i < N; i++)
+      for (size_t j = 0; j < N; j++) a[i * N + j] = (float)(c * v[i * N + best] * v[j * N + best]);
+  }
+  return fabs(lambda);
+}
+
+static double keras_columns(size_t N, const float *g, float strength, float *a, double *work) {
+  if (N == 1) return 0.0; /* a stays zero */
+  double *norm = work;
+  for (size_t i = 0; i < N; i++) norm[i] = sqrt(fmax((double)g[i * N + i], 1e-12));
+  const double scale = 1.0 / ((double)N * (double)(N - 1));
+  double r = 0.0;
+  for (size_t i = 0; i < N; i++) {
+    double diag = 0.0;
+    for (size_t j = 0; j < N; j++) {
+      if (j == i) continue;
+      const double c = (double)g[i * N + j] / (norm[i] * norm[j]);
+      r += fabs(c);
+      /* column i: 2 scale sum_j sign(c) (w_j / n_j - c w_i / n_i) / n_i */
+      if (a) a[j * N + i] = (float)(strength * 2.0 * scale * sgn(c) / (norm[i] * norm[j]));
+      diag -= sgn(c) * c;
+    }
+    if (a) a[i * N + i] = (float)(strength * 2.0 * scale * diag / (norm[i] * norm[i]));
+  }
+  return r * scale;
+}
+
+double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size_t K,
+    size_t N, const float *g, float *a, double *work) {
+  if (a) memset(a, 0, N * N * sizeof(float));
+  switch (kind) {
+  case ORTHOCONV_REG_SO:
+    return frobenius(N, g, 4.0, strength, a);
+  case ORTHOCONV_REG_DSO:
+    /* ||W W^T - I_K||^2 = ||G - I_N||^2 + K - N: the K x K matrix is never formed. */
+    return 2.0 * frobenius(N, g, 8.0, strength, a) + ((double)K - (double)N);
+  case ORTHOCONV_REG_MC:
+    return max_coherence(N, g, strength, a);
+  case ORTHOCONV_REG_SRIP:
+    return spectral(N, g, strength, a, work);
+  case ORTHOCONV_REG_KERAS_COLUMNS:
+    return keras_columns(N, g, strength, a, work);
+  case ORTHOCONV_REG_MIRROR_PAIRS: {
+    double r = 0.0;
+    for (size_t n = 0; n < N; n++) {
+      r += g[n * N + (N - 1 - n)];
+      if (a) a[(N - 1 - n) * N + n] = 2.0f * strength;
+    }
+    return r;
+  }
+  }
+  return 0.0;
+}
