@@ -1,0 +1,333 @@
+/* Every variant of the kernel lists for one ISA (argv[1]), called directly through
+ * the registry, over the shape grid, against the double oracle: padded strides,
+ * unaligned pointers, canaries around every output, inputs left untouched, frozen
+ * columns untouched, each variant's tunables at default/min/max, same bits twice.
+ * Exits 77 (skipped) when this CPU or build cannot run the ISA. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/grid.h"
+#include "common/oracle.h"
+#include "common/testutil.h"
+#include "fwd/pack.h"
+#include "registry.h"
+#include "select.h"
+
+static const orthoconv_ukernel *cur;
+static int tun[ORTHOCONV_MAX_TUNABLES];
+
+/* Tunables: default, all-min or all-max, rotating with the shape index. */
+static void pick_tunables(const orthoconv_ukernel *k, unsigned which) {
+  for (unsigned i = 0; i < ORTHOCONV_MAX_TUNABLES; i++) {
+    tun[i] = 0;
+    if (i >= k->ntunables) continue;
+    const orthoconv_tunable_spec *s = &k->tunables[i];
+    tun[i] = which == 0 ? s->def : which == 1 ? s->min : s->min + (s->max - s->min) / s->step * s->step;
+  }
+}
+
+static void check_canaries(const tmat *m, const char *what, const grid_shape *g) {
+  const size_t b = tmat_canaries_broken(m);
+  CHECK(b == 0, "%s: %zu canaries around %s broken at M=%zu K=%zu N=%zu", cur->name, b, what, g->M, g->K, g->N);
+}
+
+/* Saved copy of an input's elements, to prove the kernel did not write them. */
+static float *snapshot(const tmat *m) {
+  float *s = malloc((m->rows * m->cols + 1) * sizeof *s);
+  for (size_t r = 0; r < m->rows; r++) memcpy(s + r * m->cols, m->p + r * m->ld, m->cols * sizeof *s);
+  return s;
+}
+static void check_unchanged(const tmat *m, float *snap, const char *what, const grid_shape *g) {
+  int same = 1;
+  for (size_t r = 0; r < m->rows && same; r++) same = !memcmp(snap + r * m->cols, m->p + r * m->ld, m->cols * sizeof *snap);
+  CHECK(same, "%s wrote its input %s at M=%zu K=%zu N=%zu", cur->name, what, g->M, g->K, g->N);
+  check_canaries(m, what, g);
+  free(snap);
+}
+
+/* The error allowed after an activation, from the pre-activation bound. */
+static double post_tolerance(orthoconv_activation act, double want, double bound, double row_bound) {
+  const double e = 1e-5 * bound, ulps = 8 * 1.2e-7 * fabs(want) + 1e-37;
+  switch (act) {
+  case ORTHOCONV_ACT_SIGMOID: return 0.25 * e + ulps;
+  case ORTHOCONV_ACT_GELU: return 1.13 * e + ulps;
+  case ORTHOCONV_ACT_SOFTMAX: return 2.0 * fabs(want) * 1e-5 * row_bound + ulps;
+  default: return e + ulps;
+  }
+}
+
+static void test_forward(const grid_shape *g, unsigned idx) {
+  const size_t M = g->M, K = g->K, N = g->N;
+  const orthoconv_activation act = (orthoconv_activation)(idx % 6);
+  tmat x = tmat_new(M, K, g->ldx, g->off), w = tmat_new(K, N, N, g->off);
+  tmat bias = tmat_new(1, N, N, g->off);
+  tmat_fill_random(&x, 1.0f);
+  tmat_fill_random(&w, 1.0f);
+  tmat_fill_random(&bias, 1.0f);
+  const float *bp = idx % 2 ? NULL : bias.p;
+  tmat wk = w;
+  tmat packed = { 0 };
+  if (cur->wlayout == ORTHOCONV_W_K16) {
+    const size_t n = orthoconv_priv_pack_k16_floats(K, N);
+    packed = tmat_new(1, n, n, g->off);
+    orthoconv_priv_pack_k16(K, N, w.p, packed.p);
+    wk = packed;
+  }
+  tmat y = tmat_new(M, N, g->ldy, g->off);
+  tmat_fill_pattern(&y);
+  float *xs = snapshot(&x), *ws = snapshot(&wk);
+  cur->fn.fwd(M, K, N, x.p, x.ld, wk.p, bp, act, y.p, y.ld, tun);
+
+  double *pre = malloc((M * N + 1) * sizeof *pre), *bnd = malloc((M * N + 1) * sizeof *bnd);
+  oracle_forward_pre(M, K, N, x.p, x.ld, w.p, bp, pre, bnd);
+  for (size_t m = 0; m < M; m++) {
+    double row_bound = 0;
+    for (size_t n = 0; n < N; n++) row_bound = fmax(row_bound, bnd[m * N + n]);
+    oracle_activation(pre + m * N, N, act);
+    for (size_t n = 0; n < N; n++) {
+      const double want = pre[m * N + n], got = y.p[m * y.ld + n];
+      const double tol = post_tolerance(act, want, bnd[m * N + n], row_bound);
+      CHECK(fabs(got - want) <= tol, "%s act %d M=%zu K=%zu N=%zu y[%zu][%zu] = %.9g, want %.9g (tol %.3g)",
+            cur->name, (int)act, M, K, N, m, n, got, want, tol);
+    }
+  }
+  check_canaries(&y, "y", g);
+  check_unchanged(&x, xs, "x", g);
+  check_unchanged(&wk, ws, "w", g);
+  if (idx % 4 == 0) { /* same bits again */
+    tmat y2 = tmat_new(M, N, g->ldy, g->off);
+    cur->fn.fwd(M, K, N, x.p, x.ld, wk.p, bp, act, y2.p, y2.ld, tun);
+    CHECK(tmat_same_bits(&y, &y2), "%s: two runs differ at M=%zu K=%zu N=%zu", cur->name, M, K, N);
+    tmat_free(&y2);
+  }
+  free(pre);
+  free(bnd);
+  tmat_free(&x), tmat_free(&w), tmat_free(&bias), tmat_free(&y);
+  if (packed.base) tmat_free(&packed);
+}
+
+static void test_backward_data(const grid_shape *g) {
+  const size_t M = g->M, K = g->K, N = g->N;
+  tmat dy = tmat_new(M, N, g->ldy, g->off), w = tmat_new(K, N, N, g->off), dx = tmat_new(M, K, g->ldx, g->off);
+  tmat_fill_random(&dy, 1.0f);
+  tmat_fill_random(&w, 1.0f);
+  tmat_fill_pattern(&dx);
+  float *dys = snapshot(&dy), *ws = snapshot(&w);
+  cur->fn.bwd_data(M, K, N, dy.p, dy.ld, w.p, dx.p, dx.ld, tun);
+  double *want = malloc((M * K + 1) * sizeof *want), *bnd = malloc((M * K + 1) * sizeof *bnd);
+  oracle_backward_data(M, K, N, dy.p, dy.ld, w.p, want, bnd);
+  for (size_t m = 0; m < M; m++)
+    for (size_t k = 0; k < K; k++)
+      CHECK(within_bound(dx.p[m * dx.ld + k], want[m * K + k], bnd[m * K + k]),
+            "%s M=%zu K=%zu N=%zu dx[%zu][%zu] = %.9g, want %.9g", cur->name, M, K, N, m, k,
+            dx.p[m * dx.ld + k], want[m * K + k]);
+  check_canaries(&dx, "dx", g);
+  check_unchanged(&dy, dys, "dy", g);
+  check_unchanged(&w, ws, "w", g);
+  free(want), free(bnd);
+  tmat_free(&dy), tmat_free(&w), tmat_free(&dx);
+}
+
+/* Frozen-filter patterns: none given, alternate, first only trains, all frozen. */
+static unsigned char *make_mask(size_t N, unsigned idx) {
+  if (idx % 4 == 0) return NULL;
+  unsigned char *t = malloc(N);
+  for (size_t n = 0; n < N; n++) t[n] = idx % 4 == 1 ? (unsigned char)(n % 2) : idx % 4 == 2 ? n == 0 : 0;
+  return t;
+}
+static int trains(const unsigned char *t, size_t n) { return !t || t[n]; }
+
+static void test_backward_weights(const grid_shape *g, unsigned idx) {
+  const size_t M = g->M, K = g->K, N = g->N;
+  tmat x = tmat_new(M, K, g->ldx, g->off), dy = tmat_new(M, N, g->ldy, g->off);
+  tmat dw = tmat_new(K, N, N, g->off), db = tmat_new(1, N, N, g->off);
+  tmat_fill_random(&x, 1.0f);
+  tmat_fill_random(&dy, 1.0f);
+  tmat_fill_pattern(&dw);
+  tmat_fill_pattern(&db);
+  unsigned char *t = make_mask(N, idx);
+  float *dbp = idx % 3 == 2 ? NULL : db.p;
+  float *xs = snapshot(&x), *dys = snapshot(&dy);
+  cur->fn.bwd_weights(M, K, N, x.p, x.ld, dy.p, dy.ld, t, dw.p, dbp, tun);
+  double *want = malloc(K * N * sizeof *want), *bnd = malloc(K * N * sizeof *bnd);
+  double *wb = malloc(N * sizeof *wb), *bb = malloc(N * sizeof *bb);
+  oracle_backward_weights(M, K, N, x.p, x.ld, dy.p, dy.ld, want, bnd, wb, bb);
+  for (size_t k = 0; k < K; k++)
+    for (size_t n = 0; n < N; n++) {
+      const double got = dw.p[k * N + n], exp = trains(t, n) ? want[k * N + n] : 0.0;
+      CHECK(trains(t, n) ? within_bound(got, exp, bnd[k * N + n]) : got == 0.0,
+            "%s M=%zu K=%zu N=%zu dw[%zu][%zu] = %.9g, want %.9g", cur->name, M, K, N, k, n, got, exp);
+    }
+  for (size_t n = 0; dbp && n < N; n++) {
+    const double got = db.p[n], exp = trains(t, n) ? wb[n] : 0.0;
+    CHECK(trains(t, n) ? within_bound(got, exp, bb[n]) : got == 0.0,
+          "%s M=%zu K=%zu N=%zu dbias[%zu] = %.9g, want %.9g", cur->name, M, K, N, n, got, exp);
+  }
+  check_canaries(&dw, "dw", g);
+  check_canaries(&db, "dbias", g);
+  check_unchanged(&x, xs, "x", g);
+  check_unchanged(&dy, dys, "dy", g);
+  free(want), free(bnd), free(wb), free(bb), free(t);
+  tmat_free(&x), tmat_free(&dy), tmat_free(&dw), tmat_free(&db);
+}
+
+static double *to_double(const tmat *m) {
+  double *d = malloc((m->rows * m->cols + 1) * sizeof *d);
+  for (size_t r = 0; r < m->rows; r++)
+    for (size_t c = 0; c < m->cols; c++) d[r * m->cols + c] = m->p[r * m->ld + c];
+  return d;
+}
+
+static void test_gram(const grid_shape *g) {
+  const size_t K = g->K, N = g->N;
+  tmat w = tmat_new(K, N, N, g->off), gm = tmat_new(N, N, N, g->off);
+  tmat_fill_random(&w, 1.0f);
+  tmat_fill_pattern(&gm);
+  float *ws = snapshot(&w);
+  cur->fn.gram(K, N, w.p, gm.p, tun);
+  double *wd = to_double(&w), *want = malloc(N * N * sizeof *want), *bnd = malloc(N * N * sizeof *bnd);
+  oracle_gram(K, N, wd, want, bnd);
+  for (size_t i = 0; i < N * N; i++)
+    CHECK(within_bound(gm.p[i], want[i], bnd[i]), "%s K=%zu N=%zu g[%zu] = %.9g, want %.9g",
+          cur->name, K, N, i, gm.p[i], want[i]);
+  check_canaries(&gm, "g", g);
+  check_unchanged(&w, ws, "w", g);
+  free(wd), free(want), free(bnd);
+  tmat_free(&w), tmat_free(&gm);
+}
+
+static void test_reg_grad(const grid_shape *g, unsigned idx) {
+  const size_t K = g->K, N = g->N;
+  tmat w = tmat_new(K, N, N, g->off), a = tmat_new(N, N, N, g->off), gr = tmat_new(K, N, N, g->off);
+  tmat_fill_random(&w, 1.0f);
+  tmat_fill_random(&a, 1.0f);
+  tmat_fill_random(&gr, 1.0f);
+  unsigned char *t = make_mask(N, idx);
+  float *g0 = snapshot(&gr), *ws = snapshot(&w), *as = snapshot(&a);
+  cur->fn.reg_grad(K, N, w.p, a.p, t, gr.p, tun);
+  for (size_t k = 0; k < K; k++)
+    for (size_t n = 0; n < N; n++) {
+      const size_t i = k * N + n;
+      if (!trains(t, n)) {
+        CHECK(memcmp(&gr.p[i], &g0[i], 4) == 0, "%s wrote frozen column %zu", cur->name, n);
+        continue;
+      }
+      double s = g0[i], b = fabs(g0[i]);
+      for (size_t j = 0; j < N; j++) {
+        s += (double)w.p[k * N + j] * a.p[j * N + n];
+        b += fabs((double)w.p[k * N + j] * a.p[j * N + n]);
+      }
+      CHECK(within_bound(gr.p[i], s, b), "%s K=%zu N=%zu grad[%zu][%zu] = %.9g, want %.9g",
+            cur->name, K, N, k, n, gr.p[i], s);
+    }
+  check_canaries(&gr, "grad", g);
+  check_unchanged(&w, ws, "w", g);
+  check_unchanged(&a, as, "a", g);
+  free(g0), free(t);
+  tmat_free(&w), tmat_free(&a), tmat_free(&gr);
+}
+
+/* One optimizer step against the same step in double; frozen state bit-identical. */
+static void test_optim(const grid_shape *g, unsigned idx) {
+  const size_t K = g->K, N = g->N, n_el = K * N;
+  tmat w = tmat_new(K, N, N, g->off), gr = tmat_new(K, N, N, g->off);
+  tmat s1 = tmat_new(K, N, N, g->off), s2 = tmat_new(K, N, N, g->off);
+  tmat_fill_random(&w, 1.0f);
+  tmat_fill_random(&gr, 1.0f);
+  tmat_fill_random(&s1, 0.5f);
+  tmat_fill_random(&s2, 1.0f);
+  for (size_t i = 0; i < n_el; i++) s2.p[i] = s2.p[i] * s2.p[i]; /* Adam's v >= 0 */
+  unsigned char *t = make_mask(N, idx);
+  float *w0 = snapshot(&w), *s10 = snapshot(&s1), *s20 = snapshot(&s2), *gs = snapshot(&gr);
+  const int adam = cur->op == ORTHOCONV_OP_ADAMW;
+  const orthoconv_sgd sgd = { 0.1f, idx % 3 ? 0.9f : 0.0f, 0.01f, idx % 3 == 2 };
+  const orthoconv_adamw aw = { 0.01f, 0.9f, 0.999f, 1e-8f, 0.05f };
+  const float step = (float)(0.01 / (1 - pow(0.9, 3))), bc2s = (float)sqrt(1 - pow(0.999, 3));
+  if (adam) cur->fn.adamw(&aw, step, bc2s, K, N, w.p, gr.p, s1.p, s2.p, t, tun);
+  else cur->fn.sgd(&sgd, K, N, w.p, gr.p, sgd.momentum != 0.0f ? s1.p : NULL, t, tun);
+  for (size_t i = 0; i < n_el; i++) {
+    const size_t n = i % N;
+    if (!trains(t, n)) {
+      CHECK(!memcmp(&w.p[i], &w0[i], 4) && !memcmp(&s1.p[i], &s10[i], 4) && !memcmp(&s2.p[i], &s20[i], 4),
+            "%s changed frozen state at column %zu", cur->name, n);
+      continue;
+    }
+    double ew, eb, s1w = s10[i], s2w = s20[i];
+    const double gg = gs[i], w_ = w0[i];
+    if (adam) {
+      const double wd = w_ * (1 - (double)aw.lr * aw.weight_decay);
+      s1w = aw.beta1 * (double)s10[i] + (1 - (double)aw.beta1) * gg;
+      s2w = aw.beta2 * (double)s20[i] + (1 - (double)aw.beta2) * gg * gg;
+      const double upd = (double)step * s1w / (sqrt(s2w) / bc2s + aw.eps);
+      ew = wd - upd;
+      eb = fabs(wd) + 4 * fabs(upd);
+    } else {
+      double gp = gg + (double)sgd.weight_decay * w_;
+      if (sgd.momentum != 0.0f) {
+        s1w = sgd.momentum * (double)s10[i] + gp;
+        gp = sgd.nesterov ? gp + sgd.momentum * s1w : s1w;
+      }
+      ew = w_ - (double)sgd.lr * gp;
+      eb = fabs(w_) + 2 * sgd.lr * (fabs(gg) + fabs(w_) + fabs(s10[i]) + fabs(s1w));
+    }
+    CHECK(within_bound(w.p[i], ew, eb), "%s K=%zu N=%zu w[%zu] = %.9g, want %.9g", cur->name, K, N, i, w.p[i], ew);
+    if (adam || sgd.momentum != 0.0f)
+      CHECK(within_bound(s1.p[i], s1w, fabs(s10[i]) + fabs(gg) + fabs(w_)), "%s s1[%zu] = %.9g, want %.9g",
+            cur->name, i, s1.p[i], s1w);
+    if (adam) CHECK(within_bound(s2.p[i], s2w, fabs(s20[i]) + gg * gg), "%s v[%zu]", cur->name, i);
+  }
+  check_unchanged(&gr, gs, "grad", g);
+  check_canaries(&w, "w", g), check_canaries(&s1, "state 1", g), check_canaries(&s2, "state 2", g);
+  free(w0), free(s10), free(s20), free(t);
+  tmat_free(&w), tmat_free(&gr), tmat_free(&s1), tmat_free(&s2);
+}
+
+static void run_variant(const orthoconv_ukernel *k) {
+  cur = k;
+  const int has_m = k->op == ORTHOCONV_OP_FORWARD || k->op == ORTHOCONV_OP_BACKWARD_DATA ||
+                    k->op == ORTHOCONV_OP_BACKWARD_WEIGHTS;
+  grid_iter it;
+  grid_shape g;
+  unsigned idx = 0;
+  const int before = test_failures;
+  for (grid_begin(&it, has_m); grid_next(&it, &g); idx++) {
+    if (has_m && g.M == 0) continue; /* M == 0 never reaches a kernel */
+    pick_tunables(k, idx % 3);
+    switch (k->op) {
+    case ORTHOCONV_OP_FORWARD: test_forward(&g, idx); break;
+    case ORTHOCONV_OP_BACKWARD_DATA: test_backward_data(&g); break;
+    case ORTHOCONV_OP_BACKWARD_WEIGHTS: test_backward_weights(&g, idx); break;
+    case ORTHOCONV_OP_GRAM: test_gram(&g); break;
+    case ORTHOCONV_OP_REG_GRAD: test_reg_grad(&g, idx); break;
+    case ORTHOCONV_OP_SGD:
+    case ORTHOCONV_OP_ADAMW: test_optim(&g, idx); break;
+    default: test_fail("%s: op %d has no test", k->name, (int)k->op);
+    }
+  }
+  printf("  %-58s %4u shapes %s\n", k->name, idx, test_failures == before ? "ok" : "FAILED");
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s scalar|avx2|avx512|neon\n", argv[0]);
+    return 2;
+  }
+  int isa = -1;
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(argv[1], orthoconv_isa_name((orthoconv_isa)i))) isa = i;
+  if (isa < 0) return 2;
+  if (!orthoconv_priv_isa_runnable((orthoconv_isa)isa)) {
+    printf("ISA %s: not runnable on this CPU/build, skipped\n", argv[1]);
+    return TEST_SKIP;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    if ((int)orthoconv_priv_ukernels[i].isa != isa) continue;
+    run_variant(&orthoconv_priv_ukernels[i]);
+    n++;
+  }
+  printf("ISA %s ran: %zu variants\n", argv[1], n);
+  CHECK(n > 0, "no %s variants in this build", argv[1]);
+  return test_finish("kernels");
+}
