@@ -5,7 +5,7 @@ orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const flo
     size_t lddy, const float *w, float *dx, size_t lddx) {
   if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
   const orthoconv_priv_buf b[] = {
-    { dy, M, N, lddy, 0, 0 }, { w, K, N, N, 0, 0 }, { dx, M, K, lddx, 1, 0 },
+    ORTHOCONV_BUF_IN(dy, M, N, lddy), ORTHOCONV_BUF_IN(w, K, N, N), ORTHOCONV_BUF_OUT(dx, M, K, lddx),
   };
   const orthoconv_status s = orthoconv_priv_check(b, 3);
   if (s != ORTHOCONV_OK || M == 0) return s;
@@ -18,11 +18,10 @@ orthoconv_status orthoconv_backward_weights(size_t M, size_t K, size_t N, const 
     size_t ldx, const float *dy, size_t lddy, const unsigned char *trainable, float *dw,
     float *dbias) {
   if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
-  /* trainable is N bytes: described as a quarter-width float row for the overlap check. */
   const orthoconv_priv_buf b[] = {
-    { x, M, K, ldx, 0, 0 }, { dy, M, N, lddy, 0, 0 },
-    { trainable, 1, (N + 3) / 4, (N + 3) / 4, 0, 1 },
-    { dw, K, N, N, 1, 0 }, { dbias, 1, N, N, 1, 1 },
+    ORTHOCONV_BUF_IN(x, M, K, ldx), ORTHOCONV_BUF_IN(dy, M, N, lddy),
+    ORTHOCONV_BUF_MASK(trainable, N),
+    ORTHOCONV_BUF_OUT(dw, K, N, N), ORTHOCONV_BUF_OPT_OUT(dbias, 1, N, N),
   };
   const orthoconv_status s = orthoconv_priv_check(b, 5);
   if (s != ORTHOCONV_OK) return s;

@@ -23,10 +23,10 @@ static orthoconv_status check_forward(size_t M, size_t K, size_t N, const float 
     size_t ldy) {
   if (K == 0 || N == 0 || !act_valid(act)) return ORTHOCONV_EINVAL;
   const orthoconv_priv_buf b[] = {
-    { x, M, K, ldx, 0, 0 },
-    { w, K, N, N, 0, 0 },
-    { bias, 1, N, N, 0, 1 },
-    { y, M, N, ldy, 1, 0 },
+    ORTHOCONV_BUF_IN(x, M, K, ldx),
+    ORTHOCONV_BUF_IN(w, K, N, N),
+    ORTHOCONV_BUF_OPT_IN(bias, 1, N, N),
+    ORTHOCONV_BUF_OUT(y, M, N, ldy),
   };
   return orthoconv_priv_check(b, sizeof b / sizeof b[0]);
 }
@@ -55,7 +55,7 @@ static void layer_fill(orthoconv_layer *l, const float *w, const float *bias) {
 
 static orthoconv_status check_weights(size_t K, size_t N, const float *w, const float *bias) {
   if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
-  const orthoconv_priv_buf b[] = { { w, K, N, N, 0, 0 }, { bias, 1, N, N, 0, 1 } };
+  const orthoconv_priv_buf b[] = { ORTHOCONV_BUF_IN(w, K, N, N), ORTHOCONV_BUF_OPT_IN(bias, 1, N, N) };
   return orthoconv_priv_check(b, 2);
 }
 

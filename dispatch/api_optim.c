@@ -6,9 +6,9 @@ static orthoconv_status check_params(size_t K, size_t N, const float *w, const f
     const float *s1, const float *s2, const unsigned char *trainable) {
   if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
   const orthoconv_priv_buf b[] = {
-    { w, K, N, N, 1, 0 }, { grad, K, N, N, 0, 0 },
-    { s1, s1 ? K : 0, N, N, 1, 0 }, { s2, s2 ? K : 0, N, N, 1, 0 },
-    { trainable, 1, (N + 3) / 4, (N + 3) / 4, 0, 1 },
+    ORTHOCONV_BUF_OUT(w, K, N, N), ORTHOCONV_BUF_IN(grad, K, N, N),
+    ORTHOCONV_BUF_OUT(s1, s1 ? K : 0, N, N), ORTHOCONV_BUF_OUT(s2, s2 ? K : 0, N, N),
+    ORTHOCONV_BUF_MASK(trainable, N),
   };
   return orthoconv_priv_check(b, 5);
 }

@@ -8,7 +8,7 @@
 
 orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g) {
   if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
-  const orthoconv_priv_buf b[] = { { w, K, N, N, 0, 0 }, { g, N, N, N, 1, 0 } };
+  const orthoconv_priv_buf b[] = { ORTHOCONV_BUF_IN(w, K, N, N), ORTHOCONV_BUF_OUT(g, N, N, N) };
   const orthoconv_status s = orthoconv_priv_check(b, 2);
   if (s != ORTHOCONV_OK) return s;
   const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_GRAM, 0);
@@ -23,8 +23,8 @@ orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength
     return ORTHOCONV_EINVAL;
   if (N > ORTHOCONV_REG_MAX_N) return ORTHOCONV_EUNSUPPORTED;
   const orthoconv_priv_buf b[] = {
-    { w, K, N, N, 0, 0 }, { trainable, 1, (N + 3) / 4, (N + 3) / 4, 0, 1 },
-    { penalty, 1, 1, 1, 1, 1 }, { grad, K, N, N, 1, 1 },
+    ORTHOCONV_BUF_IN(w, K, N, N), ORTHOCONV_BUF_MASK(trainable, N),
+    ORTHOCONV_BUF_OPT_OUT(penalty, 1, 1, 1), ORTHOCONV_BUF_OPT_OUT(grad, K, N, N),
   };
   const orthoconv_status s = orthoconv_priv_check(b, 4);
   if (s != ORTHOCONV_OK) return s;

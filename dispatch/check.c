@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <stdint.h>
 #include "check.h"
 
@@ -9,8 +10,8 @@ static size_t span_bytes(const orthoconv_priv_buf *b) {
   size_t elems;
   if (__builtin_mul_overflow(b->rows - 1, b->ld, &elems) ||
       __builtin_add_overflow(elems, b->cols, &elems) ||
-      __builtin_mul_overflow(elems, sizeof(float), &elems))
-    return 0;
+      __builtin_mul_overflow(elems, (size_t)b->esize, &elems) || elems > PTRDIFF_MAX)
+    return 0; /* C objects never exceed PTRDIFF_MAX bytes: such a size is a caller bug */
   return elems;
 }
 

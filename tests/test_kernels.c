@@ -46,17 +46,6 @@ static void check_unchanged(const tmat *m, float *snap, const char *what, const 
   free(snap);
 }
 
-/* The error allowed after an activation, from the pre-activation bound. */
-static double post_tolerance(orthoconv_activation act, double want, double bound, double row_bound) {
-  const double e = 1e-5 * bound, ulps = 8 * 1.2e-7 * fabs(want) + 1e-37;
-  switch (act) {
-  case ORTHOCONV_ACT_SIGMOID: return 0.25 * e + ulps;
-  case ORTHOCONV_ACT_GELU: return 1.13 * e + ulps;
-  case ORTHOCONV_ACT_SOFTMAX: return 2.0 * fabs(want) * 1e-5 * row_bound + ulps;
-  default: return e + ulps;
-  }
-}
-
 static void test_forward(const grid_shape *g, unsigned idx) {
   const size_t M = g->M, K = g->K, N = g->N;
   const orthoconv_activation act = (orthoconv_activation)(idx % 6);
@@ -87,7 +76,7 @@ static void test_forward(const grid_shape *g, unsigned idx) {
     oracle_activation(pre + m * N, N, act);
     for (size_t n = 0; n < N; n++) {
       const double want = pre[m * N + n], got = y.p[m * y.ld + n];
-      const double tol = post_tolerance(act, want, bnd[m * N + n], row_bound);
+      const double tol = oracle_post_tolerance(act, want, bnd[m * N + n], row_bound);
       CHECK(fabs(got - want) <= tol, "%s act %d M=%zu K=%zu N=%zu y[%zu][%zu] = %.9g, want %.9g (tol %.3g)",
             cur->name, (int)act, M, K, N, m, n, got, want, tol);
     }

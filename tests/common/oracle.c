@@ -265,3 +265,13 @@ int oracle_reg_grad(orthoconv_regularizer kind, size_t K, size_t N, const double
   free(d);
   return ok;
 }
+
+double oracle_post_tolerance(orthoconv_activation act, double want, double bound, double row_bound) {
+  const double e = 1e-5 * bound, ulps = 8 * 1.2e-7 * fabs(want) + 1e-37;
+  switch (act) {
+  case ORTHOCONV_ACT_SIGMOID: return 0.25 * e + ulps;
+  case ORTHOCONV_ACT_GELU: return 1.13 * e + ulps;
+  case ORTHOCONV_ACT_SOFTMAX: return 2.0 * fabs(want) * 1e-5 * row_bound + ulps;
+  default: return e + ulps;
+  }
+}

@@ -21,4 +21,8 @@ double oracle_reg_value(orthoconv_regularizer kind, size_t K, size_t N, const do
 /* dR/dW (K x N) by the closed forms of REFERENCE.md. Returns 0 if the subgradient is
  * ill-defined for this W (a near-tie for the maximum), else 1. */
 int oracle_reg_grad(orthoconv_regularizer kind, size_t K, size_t N, const double *w, double *grad);
+/* The error allowed in act(pre) given the pre-activation bound (and, for softmax,
+ * the largest bound of the row): the contract's 1e-5 * bound through the
+ * activation's slope, plus a few ulps of SLEEF's u10 functions. */
+double oracle_post_tolerance(orthoconv_activation act, double want, double bound, double row_bound);
 #endif

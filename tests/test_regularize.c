@@ -1,0 +1,123 @@
+/* Regularizers through the public API: penalty and gradient against the double
+ * oracle's closed forms, the closed forms against central finite differences in
+ * double, frozen columns untouched, the seed's known answer, and Gram itself. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/oracle.h"
+#include "common/testutil.h"
+
+static const char *const kind_names[] = { "SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS" };
+
+/* Columns of norm about 1 and small mutual angles: the regime the penalties are for. */
+static void near_orthonormal(size_t K, size_t N, float *w) {
+  for (size_t i = 0; i < K * N; i++) w[i] = test_randf() * sqrtf(3.0f / (float)K);
+  for (size_t n = 0; n < N && n < K; n++) w[n * N + n] += 0.5f;
+}
+
+static void finite_differences(orthoconv_regularizer kind, size_t K, size_t N, const double *w,
+                               const double *grad) {
+  double *wp = malloc(K * N * sizeof *wp);
+  memcpy(wp, w, K * N * sizeof *wp);
+  /* A few entries: enough to catch a wrong formula; DSO's oracle value forms K x K. */
+  for (int s = 0; s < 6; s++) {
+    const size_t i = (size_t)(test_rand_u64() % (K * N));
+    const double h = 1e-6, keep = wp[i];
+    wp[i] = keep + h;
+    const double up = oracle_reg_value(kind, K, N, wp);
+    wp[i] = keep - h;
+    const double down = oracle_reg_value(kind, K, N, wp);
+    wp[i] = keep;
+    const double fd = (up - down) / (2 * h);
+    CHECK(fabs(fd - grad[i]) <= 1e-5 * (1 + fabs(grad[i])), "%s K=%zu N=%zu: dR/dw[%zu] closed form %.10g, finite difference %.10g",
+          kind_names[kind], K, N, i, grad[i], fd);
+  }
+  free(wp);
+}
+
+static void one_case(orthoconv_regularizer kind, size_t K, size_t N, const unsigned char *trainable) {
+  float *w = malloc(K * N * sizeof *w), *grad = malloc((K * N + 8) * sizeof *grad);
+  near_orthonormal(K, N, w);
+  double *wd = malloc(K * N * sizeof *wd), *want = malloc(K * N * sizeof *want);
+  for (size_t i = 0; i < K * N; i++) wd[i] = w[i];
+  const float strength = 0.37f;
+  float *g0 = malloc(K * N * sizeof *g0);
+  for (size_t i = 0; i < K * N; i++) g0[i] = grad[i] = test_randf();
+  for (size_t i = K * N; i < K * N + 8; i++) grad[i] = 12345.0f; /* canaries */
+  float penalty = -1.0f;
+  orthoconv_status s = orthoconv_regularize(kind, strength, K, N, w, trainable, &penalty, grad);
+  CHECK(s == ORTHOCONV_OK, "%s: status %d", kind_names[kind], (int)s);
+  const double r = oracle_reg_value(kind, K, N, wd);
+  /* G's float error is about 1e-5 * K * max|w|^2 per entry; R is at most quadratic in it. */
+  CHECK(fabs(penalty - strength * r) <= 2e-4 * strength * (1 + fabs(r)) + 1e-6,
+        "%s K=%zu N=%zu: penalty %.9g, want %.9g", kind_names[kind], K, N, penalty, strength * r);
+  const int well_defined = oracle_reg_grad(kind, K, N, wd, want);
+  double scale = 0;
+  for (size_t i = 0; i < K * N; i++) scale = fmax(scale, fabs(want[i]));
+  for (size_t i = 0; i < K * N; i++) {
+    const size_t n = i % N;
+    if (trainable && !trainable[n]) {
+      CHECK(memcmp(&grad[i], &g0[i], 4) == 0, "%s wrote frozen column %zu", kind_names[kind], n);
+      continue;
+    }
+    if (!well_defined) continue;
+    const double exp = g0[i] + strength * want[i];
+    CHECK(fabs(grad[i] - exp) <= 1e-4 * strength * scale + 1e-6 * fabs(exp), "%s K=%zu N=%zu grad[%zu] = %.9g, want %.9g",
+          kind_names[kind], K, N, i, grad[i], exp);
+  }
+  for (size_t i = K * N; i < K * N + 8; i++) CHECK(grad[i] == 12345.0f, "%s: canary after grad", kind_names[kind]);
+  if (well_defined && K * K * N < 3000000) finite_differences(kind, K, N, wd, want);
+  /* Penalty alone, gradient alone. */
+  s = orthoconv_regularize(kind, strength, K, N, w, trainable, NULL, grad);
+  CHECK(s == ORTHOCONV_OK, "%s: gradient-only call", kind_names[kind]);
+  float p2 = 0;
+  CHECK(orthoconv_regularize(kind, strength, K, N, w, trainable, &p2, NULL) == ORTHOCONV_OK && p2 == penalty,
+        "%s: penalty-only call differs", kind_names[kind]);
+  free(w), free(grad), free(wd), free(want), free(g0);
+}
+
+/* The seed's answer: MIRROR_PAIRS at N = 10, the gradient of filter 0 is 2 x filter 9. */
+static void seed_answer(void) {
+  const size_t K = 1024, N = 10;
+  float *w = malloc(K * N * sizeof *w), *grad = calloc(K * N, sizeof *grad);
+  for (size_t i = 0; i < K * N; i++) w[i] = test_randf() * 0.1f;
+  const float strength = 1.0f;
+  CHECK(orthoconv_regularize(ORTHOCONV_REG_MIRROR_PAIRS, strength, K, N, w, NULL, NULL, grad) == ORTHOCONV_OK, "seed call");
+  size_t bad = 0;
+  for (size_t k = 0; k < K; k++) bad += grad[k * N + 0] != 2.0f * strength * w[k * N + 9];
+  CHECK(bad == 0, "seed: %zu of 1024 entries of the filter-0 gradient differ from 2 x filter 9", bad);
+  /* With filter 0 frozen, its gradient stays as it was; filter 9's is 2 x filter 0. */
+  unsigned char t[10] = { 0, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  memset(grad, 0, K * N * sizeof *grad);
+  CHECK(orthoconv_regularize(ORTHOCONV_REG_MIRROR_PAIRS, strength, K, N, w, t, NULL, grad) == ORTHOCONV_OK, "seed call 2");
+  bad = 0;
+  for (size_t k = 0; k < K; k++) bad += grad[k * N + 0] != 0.0f || grad[k * N + 9] != 2.0f * w[k * N + 0];
+  CHECK(bad == 0, "seed with filter 0 frozen: %zu rows wrong", bad);
+  free(w), free(grad);
+}
+
+static void gram_api(void) {
+  const size_t K = 1024, N = 10;
+  float *w = malloc(K * N * sizeof *w), g[100];
+  double *wd = malloc(K * N * sizeof *wd), want[100], bnd[100];
+  for (size_t i = 0; i < K * N; i++) wd[i] = w[i] = test_randf();
+  CHECK(orthoconv_gram(K, N, w, g) == ORTHOCONV_OK, "gram status");
+  oracle_gram(K, N, wd, want, bnd);
+  for (size_t i = 0; i < N * N; i++) CHECK(within_bound(g[i], want[i], bnd[i]), "gram[%zu] %.9g want %.9g", i, g[i], want[i]);
+  free(w), free(wd);
+}
+
+int main(void) {
+  static const size_t shapes[][2] = { { 1024, 10 }, { 16, 1 }, { 17, 2 }, { 3, 7 }, { 1000, 11 }, { 64, 33 }, { 1025, 16 }, { 40, 40 } };
+  unsigned char alt[64];
+  for (size_t i = 0; i < sizeof alt; i++) alt[i] = (unsigned char)(i % 3 != 1);
+  for (int kind = 0; kind <= ORTHOCONV_REG_MIRROR_PAIRS; kind++)
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+      one_case((orthoconv_regularizer)kind, shapes[s][0], shapes[s][1], NULL);
+      one_case((orthoconv_regularizer)kind, shapes[s][0], shapes[s][1], alt);
+    }
+  seed_answer();
+  gram_api();
+  return test_finish("regularize");
+}
