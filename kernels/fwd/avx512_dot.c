@@ -206,3 +206,144 @@ void orthoconv_fwd_ukernel_2x10__avx512_dot(size_t M, size_t K, size_t N, const 
       for (size_t m = 0; m < mm; m++) orthoconv_avx512_act_row(yb + m * ldy, N, act);
   }
 }
+
+/* ---- K-blocked variant ------------------------------------------------------
+ * Same tile, but K is cut into chunks of kc so that the live slice of packed W
+ * (kc x 10 floats) stays in L1 while a block of mb rows passes over it: on a core
+ * with a 32 KiB L1 the whole W (40 KiB at K = 1024) does not. Between chunks the
+ * 20 raw accumulators of each row pair wait in a small stack buffer (cheaper
+ * than reducing them: 20 loads + 20 stores against 20 FMAs per 16 k).
+ * While a block is computed, the next block of rows is prefetched front to back
+ * as one sequential stream, two lines per 16-k step, which is exactly the pace
+ * at which the block consumes X. */
+
+#define OC_KC_MAXMB 32
+
+typedef struct pf_cursor {
+  const float *row; /* next row to prefetch, NULL when done */
+  size_t col, rows_left, ldx, K;
+} pf_cursor;
+
+OC_INLINE void pf_advance(pf_cursor *c, const int l1) {
+  if (!c->row) return;
+  pf_line(c->row + c->col, l1);
+  c->col += 16;
+  if (c->col >= c->K) {
+    c->col = 0;
+    c->row = --c->rows_left ? c->row + c->ldx : NULL;
+  }
+}
+
+OC_INLINE void dot_tile_kc(const int mr, const int nc, const int pf, const int l1, int first,
+    int last, size_t kl, size_t ktail, const float *x0, const float *x1, const float *w,
+    size_t wstride, __m512 *buf, pf_cursor *cur, __m512 *r0, __m512 *r1) {
+  __m512 a0[16], a1[16];
+#pragma GCC unroll 16
+  for (int n = 0; n < nc; n++) {
+    a0[n] = first ? _mm512_setzero_ps() : buf[n];
+    a1[n] = first || mr < 2 ? _mm512_setzero_ps() : buf[16 + n];
+  }
+  const float *wb = w;
+  for (size_t kb = 0; kb < kl / 16; kb++, wb += wstride) {
+    OC_STEP(_mm512_loadu_ps(x0 + 16 * kb), _mm512_loadu_ps(x1 + 16 * kb));
+    if (pf) {
+      pf_advance(cur, l1);
+      pf_advance(cur, l1);
+    }
+  }
+  if (ktail) {
+    const __mmask16 m = orthoconv_avx512_mask(ktail);
+    const size_t o = kl / 16 * 16;
+    OC_STEP(_mm512_maskz_loadu_ps(m, x0 + o), _mm512_maskz_loadu_ps(m, x1 + o));
+  }
+  if (last) {
+    *r0 = hsum_many(a0, nc);
+    if (mr > 1) *r1 = hsum_many(a1, nc);
+    return;
+  }
+#pragma GCC unroll 16
+  for (int n = 0; n < nc; n++) {
+    buf[n] = a0[n];
+    if (mr > 1) buf[16 + n] = a1[n];
+  }
+}
+
+OC_INLINE void block_chunk_kc(const int nc, const int pf, const int l1, size_t mm, size_t K,
+    size_t N, size_t n0, size_t kc, const float *x, size_t ldx, const float *w,
+    const float *bias, orthoconv_activation act, float *y, size_t ldy, __m512 *bufs,
+    pf_cursor *cur) {
+  const size_t wstride = 16 * N;
+  const float *bc = bias ? bias + n0 : NULL;
+  const int whole = N == (size_t)nc;
+  for (size_t k0 = 0; k0 < K; k0 += kc) {
+    const int first = k0 == 0, last = K - k0 <= kc;
+    const size_t kl = last ? (K - k0) / 16 * 16 : kc, ktail = last ? K % 16 : 0;
+    const float *wc = w + k0 * N + 16 * n0;
+    size_t m = 0;
+    for (; m + 2 <= mm; m += 2) {
+      const float *x0 = x + m * ldx + k0;
+      __m512 r0, r1;
+      dot_tile_kc(2, nc, pf, l1, first, last, kl, ktail, x0, x0 + ldx, wc, wstride, bufs + 16 * m,
+                  cur, &r0, &r1);
+      if (last) {
+        epilogue(r0, y + m * ldy + n0, bc, nc, act, whole);
+        epilogue(r1, y + (m + 1) * ldy + n0, bc, nc, act, whole);
+      }
+    }
+    if (m < mm) {
+      const float *x0 = x + m * ldx + k0;
+      __m512 r0, r1;
+      dot_tile_kc(1, nc, pf, l1, first, last, kl, ktail, x0, x0, wc, wstride, bufs + 16 * m, cur,
+                  &r0, &r1);
+      if (last) epilogue(r0, y + m * ldy + n0, bc, nc, act, whole);
+    }
+  }
+}
+
+static void chunk_dispatch_kc(size_t nc, int pf, int l1, size_t mm, size_t K, size_t N,
+    size_t n0, size_t kc, const float *x, size_t ldx, const float *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy, __m512 *bufs, pf_cursor *cur) {
+#define OC_CASE(c)                                                                          \
+  case c:                                                                                   \
+    if (pf && l1) block_chunk_kc(c, 1, 1, mm, K, N, n0, kc, x, ldx, w, bias, act, y, ldy, bufs, cur); \
+    else if (pf) block_chunk_kc(c, 1, 0, mm, K, N, n0, kc, x, ldx, w, bias, act, y, ldy, bufs, cur);  \
+    else block_chunk_kc(c, 0, 0, mm, K, N, n0, kc, x, ldx, w, bias, act, y, ldy, bufs, cur);          \
+    return;
+  switch (nc) {
+    OC_CASE(1) OC_CASE(2) OC_CASE(3) OC_CASE(4) OC_CASE(5)
+    OC_CASE(6) OC_CASE(7) OC_CASE(8) OC_CASE(9) OC_CASE(10)
+  default:
+    return;
+  }
+#undef OC_CASE
+}
+
+void orthoconv_fwd_ukernel_2x10__avx512_dotkc(size_t M, size_t K, size_t N, const float *x,
+    size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
+    size_t ldy, const int *t) {
+  size_t kc = (size_t)t[0], mb = (size_t)t[1];
+  const int pf = t[2] != 0 && M > mb, l1 = t[2] == 2;
+  if (kc < 16) kc = 16;
+  kc &= ~(size_t)15;
+  if (mb < 2) mb = 2;
+  if (mb > OC_KC_MAXMB) mb = OC_KC_MAXMB;
+  /* mb/2 row pairs x (2 x 16) accumulators: 20 KiB at mb = 32 */
+  __m512 bufs[OC_KC_MAXMB * 16];
+  for (size_t m0 = 0; m0 < M; m0 += mb) {
+    const size_t mm = M - m0 < mb ? M - m0 : mb;
+    const float *xb = x + m0 * ldx;
+    float *yb = y + m0 * ldy;
+    pf_cursor cur = { NULL, 0, 0, ldx, K };
+    if (pf && m0 + mb < M) {
+      cur.row = xb + mb * ldx;
+      cur.rows_left = M - (m0 + mb) < mb ? M - (m0 + mb) : mb;
+    }
+    for (size_t n0 = 0; n0 < N; n0 += OC_NR) {
+      const size_t nc = N - n0 < OC_NR ? N - n0 : OC_NR;
+      chunk_dispatch_kc(nc, pf && n0 == 0, l1, mm, K, N, n0, kc, xb, ldx, w, bias, act, yb, ldy,
+                        bufs, &cur);
+    }
+    if (act == ORTHOCONV_ACT_SOFTMAX && N > OC_NR)
+      for (size_t m = 0; m < mm; m++) orthoconv_avx512_act_row(yb + m * ldy, N, act);
+  }
+}
