@@ -347,3 +347,34 @@ void orthoconv_fwd_ukernel_2x10__avx512_dotkc(size_t M, size_t K, size_t N, cons
       for (size_t m = 0; m < mm; m++) orthoconv_avx512_act_row(yb + m * ldy, N, act);
   }
 }
+
+/* ---- raw W, packed per call ------------------------------------------------
+ * orthoconv_forward gets W as K x N. Packing it into K16 costs ~1 us for
+ * K = 1024, N = 10 (gathers of 16 rows at stride N), which the dot kernel wins
+ * back from about M = 16 on. The packed copy lives on the stack and is capped
+ * at 40 KiB (K = 1024 x N = 10); larger W goes to the broadcast kernel. */
+
+#define OC_PACK_CAP 10240 /* floats */
+
+void orthoconv_fwd_ukernel_2x10__avx512_packdot(size_t M, size_t K, size_t N, const float *x,
+    size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
+    size_t ldy, const int *t) {
+  const size_t nkb = (K + 15) / 16;
+  if (N > OC_PACK_CAP / 16 || nkb > OC_PACK_CAP / 16 / N || (uint64_t)N * 15 > INT32_MAX) {
+    static const int bt[3] = { 1, 0, 0 };
+    orthoconv_fwd_ukernel_8x16__avx512_bcast(M, K, N, x, ldx, w, bias, act, y, ldy, bt);
+    return;
+  }
+  float p[OC_PACK_CAP] __attribute__((aligned(64)));
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32((int)N));
+  for (size_t kb = 0; kb < nkb; kb++) {
+    /* masked gather: lanes past K read nothing and stay 0 */
+    const __mmask16 km = orthoconv_avx512_mask(K - 16 * kb);
+    const float *src = w + 16 * kb * N;
+    for (size_t n = 0; n < N; n++)
+      _mm512_store_ps(p + (kb * N + n) * 16,
+                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), km, idx, src + n, 4));
+  }
+  orthoconv_fwd_ukernel_2x10__avx512_dotkc(M, K, N, x, ldx, p, bias, act, y, ldy, t);
+}

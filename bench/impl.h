@@ -1,0 +1,66 @@
+/* What every contender (our API, each kernel-list variant, each anchor) gives
+ * the bench: set-up outside the timed loop and one call inside it. */
+#ifndef OCB_IMPL_H
+#define OCB_IMPL_H
+#include <stddef.h>
+
+typedef enum ocb_op {
+  OCB_FWD, OCB_BWD_DATA, OCB_BWD_WEIGHTS, OCB_GRAM, OCB_REG, OCB_REG_GRAD, OCB_SGD, OCB_ADAMW,
+  OCB_NOPS
+} ocb_op;
+
+/* The buffers of one call. Row-major, dense: ldx = K, ldy = N. Only the fields of
+ * the case's op are set. */
+typedef struct ocb_io {
+  const float *x, *w, *bias, *dy, *a;
+  const unsigned char *trainable; /* NULL = every filter trains */
+  float *y, *dx, *dw, *dbias, *g, *grad, *wmut, *m, *v, *vel;
+  float penalty;
+} ocb_io;
+
+typedef struct ocb_case ocb_case;
+
+typedef struct ocb_impl {
+  const char *name; /* the implementation part of the case names */
+  ocb_op op;
+  int anchor;       /* 1: another library, the bar to beat; 2: a plain-C baseline, shown only */
+  int isa;          /* orthoconv_isa whose FMA peak bounds it; -1 = the best the CPU runs */
+  int api_op;       /* our public API: orthoconv_op + 1, for the label naming the variant it ran */
+  const void *data; /* the contender's own (a kernel-list entry, a dlopen'd library ...) */
+  /* Outside the timing: weights packed, primitives created. The buffers in io stay
+   * the same for the whole case except the rotating ones of a cold run (x, y, dy,
+   * dx). NULL + err when it cannot run here. */
+  void *(*prepare)(const struct ocb_impl *im, const ocb_case *c, const ocb_io *io, char *err, size_t errlen);
+  void (*run)(void *ctx, const ocb_case *c, ocb_io *io);
+} ocb_impl;
+
+struct ocb_case {
+  const ocb_impl *im;
+  ocb_op op;
+  size_t M, K, N;
+  int cold;
+  int nfrozen; /* filters 0 .. nfrozen-1 are frozen */
+  int act;     /* orthoconv_activation, forward */
+  int bias;    /* forward with bias */
+  int reg;     /* orthoconv_regularizer, OCB_REG */
+  int nesterov;
+  /* filled by the first run of the case and kept: */
+  int state;   /* 0 not yet, 1 ready, -1 cannot run (err) */
+  void *ctx;
+  unsigned char *mask; /* trainable, N bytes; NULL = every filter trains */
+  char err[200];
+};
+
+/* Adds a contender (copied). Modules call it from their ocb_add_* function. */
+void ocb_impl_add(const ocb_impl *im);
+size_t ocb_impl_count(void);
+const ocb_impl *ocb_impl_get(size_t i);
+
+/* Each module's entry: registers its contenders, or prints why it has none. */
+void ocb_add_orthoconv(void);
+void ocb_add_cblas(void);
+void ocb_add_onednn(void);
+void ocb_add_xnnpack(void);
+void ocb_add_libxsmm(void);
+void ocb_add_gccloop(void);
+#endif

@@ -1,0 +1,62 @@
+/* orthoconv-bench: our kernels, the anchors and the roofline probes, in one
+ * process on one core. Google Benchmark's flags all apply; --ocb_full adds the
+ * general shapes, cold runs of them, activations and frozen-filter variants. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cases.h"
+#include "cpu.h"
+#include "impl.h"
+#include "ocb.h"
+#include "orthoconv.h"
+#include "probe.h"
+#include "registry.h"
+
+static void context(void) {
+  const orthoconv_priv_cpu *c = orthoconv_priv_cpu_get();
+  char buf[512];
+  ocb_context("ocb_cpu_vendor", c->vendor);
+  ocb_context("ocb_cpu_brand", c->brand);
+  snprintf(buf, sizeof buf, "%u/%u/%u", c->family, c->model, c->stepping);
+  ocb_context("ocb_cpu_family_model_stepping", buf);
+  buf[0] = 0;
+  for (int isa = 0; isa <= ORTHOCONV_ISA_NEON; isa++)
+    if (c->isa_mask & (1u << isa)) {
+      strcat(buf, buf[0] ? " " : "");
+      strcat(buf, orthoconv_isa_name((orthoconv_isa)isa));
+    }
+  ocb_context("ocb_cpu_isas", buf);
+  snprintf(buf, sizeof buf, "%u/%u/%u", c->l1d_kib, c->l2_kib, c->l3_kib);
+  ocb_context("ocb_cache_kib_l1d_l2_l3", buf);
+  ocb_context("ocb_isa_cap", orthoconv_isa_name(orthoconv_get_isa()));
+  ocb_context("ocb_version", orthoconv_version());
+  snprintf(buf, sizeof buf, "%016llx", (unsigned long long)orthoconv_priv_ukernel_list_hash());
+  ocb_context("ocb_kernel_list_hash", buf);
+  orthoconv_profile_status(buf, sizeof buf);
+  ocb_context("ocb_profile", buf);
+  printf("orthoconv %s on %s (%s), ISAs: ", orthoconv_version(), c->brand, c->vendor);
+  for (int isa = 0; isa <= ORTHOCONV_ISA_NEON; isa++)
+    if (c->isa_mask & (1u << isa)) printf("%s ", orthoconv_isa_name((orthoconv_isa)isa));
+  printf("\nprofile: %s\n", buf);
+}
+
+int main(int argc, char **argv) {
+  int full = 0;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--ocb_full") == 0) {
+      full = 1;
+      memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+      argc--, i--;
+    }
+  context();
+  ocb_add_orthoconv();
+  ocb_add_cblas();
+  ocb_add_onednn();
+  ocb_add_xnnpack();
+  ocb_add_libxsmm();
+  ocb_add_gccloop();
+  fflush(stdout);
+  ocb_register_probes();
+  ocb_register_cases(full);
+  return ocb_run(&argc, argv);
+}

@@ -1,0 +1,106 @@
+/* AVX-512 forward on W as the caller gives it (K x N row-major), for
+ * orthoconv_forward, which must not pack. Broadcast outer product: per k one
+ * (masked) W row of up to 16 filters and one broadcast x per row of the tile,
+ * 8 rows x 16 columns = 8 accumulators (two per FMA latency slot). For N = 10
+ * only 10 of 16 lanes work, so this tops out near 10/16 of the FMA peak; its
+ * merits are no setup cost (M = 1 latency), any N, and no packing.
+ * Rows are read k by k in 8 streams; while a block of 8 rows is computed, the
+ * next one is prefetched front to back as one sequential stream. */
+#include <immintrin.h>
+#include <stdint.h>
+#include "ukernel_decls.h"
+#include "avx512_act.h"
+
+#define OC_INLINE static inline __attribute__((always_inline))
+#define OC_MR 8
+
+OC_INLINE void tile_kn(const int mr, const int pf, size_t K, size_t N, size_t n0, __mmask16 cm,
+    const float *x, size_t ldx, const float *w, const float *bias, orthoconv_activation act,
+    int whole, float *y, size_t ldy, const float *pfx, size_t pf_rows) {
+  /* Fewer than 4 rows cannot hide the FMA latency: they split k over 4 chains. */
+  const int ch = mr >= 4 ? 1 : 4;
+  __m512 acc[4][OC_MR];
+#pragma GCC unroll 4
+  for (int c = 0; c < ch; c++)
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) acc[c][r] = _mm512_setzero_ps();
+  const float *wk = w + n0;
+  /* prefetch cursor over the next block: pf_rows rows of K floats */
+  const float *prow = pfx;
+  size_t pcol = 0, prows = pf_rows;
+  size_t k = 0;
+  for (; k + ch <= K; k += ch) {
+#pragma GCC unroll 4
+    for (int c = 0; c < ch; c++, wk += N) {
+      const __m512 wv = _mm512_maskz_loadu_ps(cm, wk);
+#pragma GCC unroll 8
+      for (int r = 0; r < mr; r++)
+        acc[c][r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k + c]), wv, acc[c][r]);
+    }
+    /* the block consumes mr lines of X per 16 k: prefetch as many ahead */
+    if (pf && (k & 15) == 15 && prows) {
+#pragma GCC unroll 8
+      for (int r = 0; r < mr; r++) {
+        if (!prows) break;
+        _mm_prefetch((const char *)(prow + pcol), _MM_HINT_T1);
+        pcol += 16;
+        if (pcol >= K) {
+          pcol = 0;
+          prow += ldx;
+          prows--;
+        }
+      }
+    }
+  }
+  for (; k < K; k++, wk += N) {
+    const __m512 wv = _mm512_maskz_loadu_ps(cm, wk);
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) acc[0][r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), wv, acc[0][r]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < mr; r++)
+    for (int c = 1; c < ch; c++) acc[0][r] = _mm512_add_ps(acc[0][r], acc[c][r]);
+  const __m512 b = bias ? _mm512_maskz_loadu_ps(cm, bias + n0) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int r = 0; r < mr; r++) {
+    __m512 v = _mm512_add_ps(acc[0][r], b);
+    if (act == ORTHOCONV_ACT_SOFTMAX) {
+      if (whole) v = orthoconv_avx512_softmax16(v, cm);
+    } else if (act != ORTHOCONV_ACT_NONE) {
+      v = orthoconv_avx512_act_elem(v, act);
+    }
+    _mm512_mask_storeu_ps(y + r * ldy + n0, cm, v);
+  }
+}
+
+void orthoconv_fwd_ukernel_8x16__avx512_bcast(size_t M, size_t K, size_t N, const float *x,
+    size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
+    size_t ldy, const int *t) {
+  const int pf = t[0] != 0;
+  const int whole = N <= 16;
+  for (size_t m = 0; m < M; m += OC_MR) {
+    const size_t mr = M - m < OC_MR ? M - m : OC_MR;
+    const float *xb = x + m * ldx;
+    float *yb = y + m * ldy;
+    const size_t nxt = m + OC_MR < M ? M - m - OC_MR : 0;
+    const size_t pr = nxt < OC_MR ? nxt : OC_MR;
+    for (size_t n0 = 0; n0 < N; n0 += 16) {
+      const __mmask16 cm = orthoconv_avx512_mask(N - n0);
+      const int p = pf && n0 == 0 && pr > 0;
+      const float *pfx = xb + OC_MR * ldx;
+      switch (mr) {
+#define OC_CASE(c)                                                                               \
+  case c:                                                                                        \
+    if (p) tile_kn(c, 1, K, N, n0, cm, xb, ldx, w, bias, act, whole, yb, ldy, pfx, pr);          \
+    else tile_kn(c, 0, K, N, n0, cm, xb, ldx, w, bias, act, whole, yb, ldy, pfx, 0);             \
+    break;
+        OC_CASE(1) OC_CASE(2) OC_CASE(3) OC_CASE(4) OC_CASE(5) OC_CASE(6) OC_CASE(7) OC_CASE(8)
+#undef OC_CASE
+      default:
+        break;
+      }
+    }
+    if (act == ORTHOCONV_ACT_SOFTMAX && !whole)
+      for (size_t r = 0; r < mr; r++) orthoconv_avx512_act_row(yb + r * ldy, N, act);
+  }
+}
