@@ -179,22 +179,43 @@ const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_
 /* ---------------------------------------------------------- tuning profile -- */
 
 /* A profile (written by orthoconv-tune) says which kernel variant and tunables to
- * use per op and size class on one CPU. Loading is all-or-nothing: any defect
- * (format, checksum, library version, kernel list, CPU identity, unknown variant,
- * tunable out of range, ISA not runnable) rejects the whole file, keeps the
- * selections in force, and returns ORTHOCONV_EPROFILE; orthoconv_profile_status()
- * then says why. path NULL = the default search: $ORTHOCONV_PROFILE, then
- * ${XDG_CACHE_HOME:-~/.cache}/orthoconv/profile.txt, then /etc/orthoconv/profile.txt,
- * then a profile embedded at build time (meson -Dembedded_profile=FILE).
- * The default search also runs once, by itself, before the first dispatch. */
+ * use per op and size class on one CPU. It is a small text file: a versioned
+ * header, the library version, a hash of the kernel lists, the CPU identity
+ * (vendor, family/model/stepping, brand, usable ISAs, cache sizes), one
+ * "choice <op> <class> <variant> <tunable>=<value>... rate=<measured>" line per op
+ * and class, and an FNV-1a 64 checksum of everything before it.
+ *
+ * Loading is all-or-nothing: any defect (unreadable, not a regular file, empty,
+ * over 64 KiB or 1 KiB a line, non-ASCII bytes, checksum, format or library
+ * version, kernel list, CPU identity, malformed or duplicate record, unknown
+ * variant, variant not serving the op, tunable out of range or off its step,
+ * ISA this CPU cannot run) rejects the whole file, keeps the selections in force,
+ * and returns ORTHOCONV_EPROFILE; orthoconv_profile_status() then says why.
+ * A class without a record runs the built-in default. The ISA cap
+ * (orthoconv_set_isa, ORTHOCONV_ISA) still bounds what a profile may select.
+ *
+ * path NULL = the default search: if $ORTHOCONV_PROFILE is set, that file alone;
+ * otherwise the first of ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt,
+ * /etc/orthoconv/profile.txt and a profile embedded at build time
+ * (meson -Dembedded_profile=FILE) that is accepted (missing files are skipped,
+ * rejected ones noted). The default search also runs once, by itself, before the
+ * first dispatch; an explicit load afterwards replaces its result.
+ * These four calls are thread-safe. They allocate only a buffer for the file
+ * (at most 64 KiB, freed before returning) and never print. */
 orthoconv_status orthoconv_profile_load(const char *path);
-/* Writes the selections in force as a profile (temporary file + rename). */
+/* Writes the profile choices in force (and their measured rates) to path, or
+ * with path NULL to ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt,
+ * creating missing directories; through a temporary file and a rename, so that
+ * a reader sees the old file or the new one. Classes without a profile choice
+ * are left out (they keep running the built-in default). ORTHOCONV_EPROFILE if
+ * it cannot be written (reason in orthoconv_profile_status), ORTHOCONV_ENOMEM. */
 orthoconv_status orthoconv_profile_save(const char *path);
-/* Forgets any profile: back to the built-in defaults. */
+/* Forgets any profile: back to the built-in defaults; clears the last failure. */
 void orthoconv_profile_reset(void);
 /* Copies into buf (always NUL-terminated when size > 0) which profile is in force
- * ("built-in defaults" or its path) and, if the last load was rejected, why.
- * Returns the length of the full text, like snprintf. */
+ * ("built-in defaults" or "profile <path>") and, if the last load or save failed,
+ * "; last load failed: <source>: <reason>". Returns the length of the full text,
+ * like snprintf. */
 size_t orthoconv_profile_status(char *buf, size_t size);
 
 #ifdef __cplusplus

@@ -1,0 +1,179 @@
+/* Profiles that are accepted: save -> load gives the same selections, a tuned
+ * choice changes what is reported and what runs, and the default search honours
+ * ORTHOCONV_PROFILE and the user cache directory.
+ *   test_profile_roundtrip             save/load/reset in one process
+ *   test_profile_roundtrip env|xdg     writes a profile where the search will look,
+ *                                      then re-runs itself so that start-up finds it */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "common/testutil.h"
+#include "fwd/pack.h"
+#include "tune/profile.h"
+#include "putil.h"
+
+static char body[16384];
+
+/* A profile holding the alternative choice (or, if this CPU has none, the default
+ * of layer_forward M=1), so that being loaded is visible. */
+static void write_alt(const char *path, orthoconv_op *op, unsigned *cls, orthoconv_priv_choice *c) {
+  if (!pt_alt_choice(op, cls, c)) {
+    *op = ORTHOCONV_OP_LAYER_FORWARD;
+    *cls = 0;
+    *c = orthoconv_priv_default_choice(*op, *cls, orthoconv_get_isa());
+  }
+  pt_header(body, sizeof body);
+  pt_add_choice(body, sizeof body, *op, *cls, c);
+  pt_write_signed(path, body);
+}
+
+/* Which variant really runs: the API's bits must be those of the chosen variant. */
+static void check_runs(orthoconv_op op, unsigned cls, const orthoconv_priv_choice *c) {
+  if (op != ORTHOCONV_OP_FORWARD && op != ORTHOCONV_OP_LAYER_FORWARD) return;
+  const size_t M = orthoconv_priv_class_example_m(op, cls), K = 67, N = 10;
+  float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w), b[10];
+  float *y = malloc(M * N * sizeof *y), *yk = malloc(M * N * sizeof *y), *yd = malloc(M * N * sizeof *y);
+  float *wp = malloc(orthoconv_priv_pack_k16_floats(K, N) * sizeof *wp);
+  for (size_t i = 0; i < M * K; i++) x[i] = test_randf();
+  for (size_t i = 0; i < K * N; i++) w[i] = test_randf();
+  for (size_t i = 0; i < N; i++) b[i] = test_randf();
+  orthoconv_priv_pack_k16(K, N, w, wp);
+  orthoconv_layer *layer = NULL;
+  CHECK(orthoconv_layer_create(K, N, w, b, ORTHOCONV_ACT_NONE, &layer) == ORTHOCONV_OK, "layer_create");
+  const orthoconv_status s = op == ORTHOCONV_OP_FORWARD
+      ? orthoconv_forward(M, K, N, x, K, w, b, ORTHOCONV_ACT_NONE, y, N)
+      : orthoconv_layer_forward(layer, M, x, K, y, N);
+  CHECK(s == ORTHOCONV_OK, "forward call");
+  const orthoconv_priv_choice d = orthoconv_priv_default_choice(op, cls, orthoconv_get_isa());
+  c->k->fn.fwd(M, K, N, x, K, c->k->wlayout == ORTHOCONV_W_K16 ? wp : w, b, ORTHOCONV_ACT_NONE, yk, N, c->t);
+  d.k->fn.fwd(M, K, N, x, K, d.k->wlayout == ORTHOCONV_W_K16 ? wp : w, b, ORTHOCONV_ACT_NONE, yd, N, d.t);
+  CHECK(memcmp(y, yk, M * N * sizeof *y) == 0, "%s: the API's result is not the chosen variant's", orthoconv_priv_op_name(op));
+  printf("  chosen variant ran: %s (default's bits %s)\n", memcmp(y, yk, M * N * sizeof *y) == 0 ? "yes" : "NO",
+      memcmp(yk, yd, M * N * sizeof *y) ? "differ, so this is conclusive" : "are the same");
+  orthoconv_layer_destroy(layer);
+  free(x), free(w), free(y), free(yk), free(yd), free(wp);
+}
+
+static void round_trip(void) {
+  char p1[4096], p2[4096], p3[4096];
+  pt_snapshot defaults, tuned, again;
+  orthoconv_profile_reset();
+  pt_snap(&defaults);
+
+  orthoconv_op op;
+  unsigned cls;
+  orthoconv_priv_choice c;
+  const int have_alt = pt_alt_choice(&op, &cls, &c);
+  write_alt(pt_path("alt.txt", p1, sizeof p1), &op, &cls, &c);
+  CHECK(orthoconv_profile_load(p1) == ORTHOCONV_OK, "load of a valid profile: %s", pt_status());
+  CHECK(strstr(pt_status(), p1) != NULL, "status names the profile: %s", pt_status());
+  pt_snap(&tuned);
+  for (unsigned o = 0; o < ORTHOCONV_OP_COUNT; o++)
+    for (unsigned k = 0; k < orthoconv_priv_class_count((orthoconv_op)o); k++) {
+      const int is_alt = o == (unsigned)op && k == cls;
+      CHECK(pt_same_choice(&tuned.c[o][k], is_alt ? &c : &defaults.c[o][k]), "op %u class %u after load", o, k);
+    }
+  const size_t M = orthoconv_priv_class_example_m(op, cls);
+  const char *name = orthoconv_selected_kernel(op, M, 1024, 10);
+  CHECK(name && strcmp(name, c.k->name) == 0, "selected_kernel reports %s, profile chose %s", name, c.k->name);
+  printf("profile chose %s for %s %s (%s)\n", c.k->name, orthoconv_priv_op_name(op), orthoconv_priv_class_name(op, cls),
+      have_alt ? "not the default" : "no alternative on this CPU: the default itself");
+  check_runs(op, cls, &c);
+  CHECK(orthoconv_priv_profile_get_rate(op, cls) == 1234, "rate kept");
+
+  CHECK(orthoconv_profile_save(pt_path("saved.txt", p2, sizeof p2)) == ORTHOCONV_OK, "save: %s", pt_status());
+  orthoconv_profile_reset();
+  pt_snap(&again);
+  CHECK(pt_same(&again, &defaults), "reset restores the defaults");
+  CHECK(strstr(pt_status(), "built-in defaults") != NULL, "status after reset: %s", pt_status());
+  CHECK(orthoconv_profile_load(p2) == ORTHOCONV_OK, "load of a saved profile: %s", pt_status());
+  pt_snap(&again);
+  CHECK(pt_same(&again, &tuned), "save -> load gives the same selections");
+  CHECK(orthoconv_priv_profile_get_rate(op, cls) == 1234, "rate survives save -> load");
+
+  /* A full table (every op and class) survives too. */
+  for (unsigned o = 0; o < ORTHOCONV_OP_COUNT; o++)
+    for (unsigned k = 0; k < orthoconv_priv_class_count((orthoconv_op)o); k++) {
+      orthoconv_priv_choice_set((orthoconv_op)o, k, &tuned.c[o][k]);
+      orthoconv_priv_profile_set_rate((orthoconv_op)o, k, o * 10 + k);
+    }
+  CHECK(orthoconv_profile_save(pt_path("full.txt", p3, sizeof p3)) == ORTHOCONV_OK, "save full: %s", pt_status());
+  orthoconv_profile_reset();
+  CHECK(orthoconv_profile_load(p3) == ORTHOCONV_OK, "load full: %s", pt_status());
+  pt_snap(&again);
+  CHECK(pt_same(&again, &tuned), "full table round trip");
+  CHECK(orthoconv_priv_profile_get_rate(ORTHOCONV_OP_ADAMW, 0) == 70, "rates round trip");
+
+  /* Saving over an existing file replaces it (rename), and no temporary is left. */
+  CHECK(orthoconv_profile_save(p3) == ORTHOCONV_OK, "save over existing");
+  char cmd[8300];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", pt_dir());
+  CHECK(system(cmd) != 0, "a temporary file was left in %s", pt_dir());
+  orthoconv_profile_reset();
+}
+
+/* save(NULL) writes the user cache path (creating its directories); load(NULL) finds it. */
+static void default_path(void) {
+  char xdg[4096], file[4200];
+  setenv("XDG_CACHE_HOME", pt_path("cache", xdg, sizeof xdg), 1);
+  unsetenv("ORTHOCONV_PROFILE");
+  CHECK(orthoconv_profile_save(NULL) == ORTHOCONV_OK, "save(NULL): %s", pt_status());
+  snprintf(file, sizeof file, "%s/orthoconv/profile.txt", xdg);
+  CHECK(access(file, R_OK) == 0, "save(NULL) wrote %s", file);
+  CHECK(orthoconv_profile_load(NULL) == ORTHOCONV_OK, "load(NULL): %s", pt_status());
+  CHECK(strstr(pt_status(), file) != NULL, "status names %s: %s", file, pt_status());
+  orthoconv_profile_reset();
+}
+
+/* Prepares the file, then execs itself so that the start-up search meets it. */
+static int prepare_and_rerun(const char *mode, char **argv) {
+  char path[4096], rerun[64];
+  orthoconv_op op;
+  unsigned cls;
+  orthoconv_priv_choice c;
+  if (strcmp(mode, "env") == 0) {
+    setenv("ORTHOCONV_PROFILE", pt_path("env-profile.txt", path, sizeof path), 1);
+  } else {
+    char xdg[2048];
+    setenv("XDG_CACHE_HOME", pt_path("xdg", xdg, sizeof xdg), 1);
+    unsetenv("ORTHOCONV_PROFILE");
+    snprintf(path, sizeof path, "%s/orthoconv", xdg);
+    mkdir(xdg, 0755);
+    mkdir(path, 0755);
+    strcat(path, "/profile.txt");
+  }
+  write_alt(path, &op, &cls, &c);
+  setenv("PT_EXPECT_PATH", path, 1);
+  snprintf(rerun, sizeof rerun, "%s-check", mode);
+  execl(argv[0], argv[0], rerun, (char *)NULL);
+  perror("execl");
+  return 1;
+}
+
+static void check_started_with_profile(void) {
+  const char *path = getenv("PT_EXPECT_PATH");
+  orthoconv_op op;
+  unsigned cls;
+  orthoconv_priv_choice c;
+  CHECK(path && strstr(pt_status(), path) != NULL, "start-up loaded %s: %s", path ? path : "?", pt_status());
+  if (pt_alt_choice(&op, &cls, &c)) {
+    const orthoconv_priv_choice got = orthoconv_priv_select(op, orthoconv_priv_class_example_m(op, cls));
+    CHECK(pt_same_choice(&got, &c), "the start-up profile's choice is in force");
+  }
+  printf("status: %s\n", pt_status());
+}
+
+int main(int argc, char **argv) {
+  test_seed(5);
+  if (argc > 1 && (strcmp(argv[1], "env") == 0 || strcmp(argv[1], "xdg") == 0)) return prepare_and_rerun(argv[1], argv);
+  if (argc > 1) {
+    check_started_with_profile();
+    return test_finish(argv[1]);
+  }
+  round_trip();
+  default_path();
+  return test_finish("profile round trip");
+}
