@@ -17,6 +17,7 @@
  * been measured on Arm hardware. */
 #include "ukernel_decls.h"
 #include "neon_act.h"
+#include "neon_gemm.h"
 
 /* ----------------------------------------------------------- 6x12 laneq, KN -- */
 
@@ -26,44 +27,7 @@ ORTHOCONV_NEON_INLINE void fwd_kn_tile(const int MR, const int NV, size_t K, siz
     size_t n0, size_t nb, const float *x, size_t ldx, const float *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   float32x4_t acc[6][3];
-  ORTHOCONV_NEON_UNROLL
-  for (int r = 0; r < MR; r++)
-    ORTHOCONV_NEON_UNROLL
-    for (int v = 0; v < NV; v++) acc[r][v] = vdupq_n_f32(0.0f);
-  const float *wb = w + n0;
-  const size_t ksafe = orthoconv_neon_rows_safe(K, N, N - n0, (size_t)4 * NV);
-  const size_t kq = ksafe & ~(size_t)3;
-  size_t k = 0;
-  for (; k < kq; k += 4) {
-    float32x4_t xq[6];
-    ORTHOCONV_NEON_UNROLL
-    for (int r = 0; r < MR; r++) xq[r] = vld1q_f32(x + r * ldx + k);
-#define ORTHOCONV_FWD_KSTEP(j)                                                        \
-    {                                                                                   \
-      const float *wr = wb + (k + j) * N;                                               \
-      ORTHOCONV_NEON_UNROLL                                                             \
-      for (int v = 0; v < NV; v++) {                                                    \
-        const float32x4_t wv = vld1q_f32(wr + 4 * v);                                   \
-        ORTHOCONV_NEON_UNROLL                                                           \
-        for (int r = 0; r < MR; r++) acc[r][v] = vfmaq_laneq_f32(acc[r][v], wv, xq[r], j); \
-      }                                                                                 \
-    }
-    ORTHOCONV_FWD_KSTEP(0)
-    ORTHOCONV_FWD_KSTEP(1)
-    ORTHOCONV_FWD_KSTEP(2)
-    ORTHOCONV_FWD_KSTEP(3)
-#undef ORTHOCONV_FWD_KSTEP
-  }
-  for (; k < K; k++) {
-    const float *wr = wb + k * N;
-    ORTHOCONV_NEON_UNROLL
-    for (int v = 0; v < NV; v++) {
-      const float32x4_t wv = k < ksafe ? vld1q_f32(wr + 4 * v)
-                                       : orthoconv_neon_ld_part(wr + 4 * v, orthoconv_neon_lanes(nb, 4 * v));
-      ORTHOCONV_NEON_UNROLL
-      for (int r = 0; r < MR; r++) acc[r][v] = vfmaq_n_f32(acc[r][v], wv, x[r * ldx + k]);
-    }
-  }
+  orthoconv_neon_gemm_tile(MR, NV, acc, K, x, ldx, w, N, n0, nb);
   ORTHOCONV_NEON_UNROLL
   for (int r = 0; r < MR; r++)
     ORTHOCONV_NEON_UNROLL
