@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Prints the tables of one run and writes its JSON. Used by run_bench.sh:
+  report.py table [--headline|--rest] RUN.json...  print the tables (the probes
+      come from whichever file has them; --rest: all but the headline, no probes)
+  report.py merge OUT.json KEY=VALUE... -- RUN.json...   one JSON: Google Benchmark's
+      format plus an "orthoconv" block (CPU identity, probe medians, run facts)."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ocb_report as R  # noqa: E402
+
+
+def table(args):
+    paths = [a for a in args if not a.startswith("--")]
+    cs = R.cases(R.load(paths))
+    pr = R.annotate(cs)
+    if "--rest" not in args:
+        print("\n".join(R.probe_table(pr)))
+    sel = R.is_headline if "--headline" in args else (lambda c: not R.is_headline(c)) if "--rest" in args else (lambda c: True)
+    print("\n".join(R.case_table(cs, sel)))
+    errors = [c for c in cs.values() if "error" in c and sel(c)]
+    if errors:
+        print("\n%d case(s) did not run (see notes above)." % len(errors))
+
+
+def merge(args):
+    out, rest = args[0], args[1:]
+    sep = rest.index("--")
+    facts = dict(kv.split("=", 1) for kv in rest[:sep])
+    doc = R.load(rest[sep + 1:])
+    cs = R.cases(doc)
+    pr = R.annotate(cs)
+    ctx = doc["context"]
+    doc["orthoconv"] = dict(facts, cpu={k[4:]: v for k, v in ctx.items() if k.startswith("ocb_")},
+                            probes={"fma_flops": pr["fma"], "read_bytes_per_s": [[s, b] for s, b in pr["read"]]})
+    with open(out + ".tmp", "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(out + ".tmp", out)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in ("table", "merge"):
+        sys.exit(__doc__)
+    (table if sys.argv[1] == "table" else merge)(sys.argv[2:])
