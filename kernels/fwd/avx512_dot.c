@@ -215,7 +215,9 @@ void orthoconv_fwd_ukernel_2x10__avx512_dot(size_t M, size_t K, size_t N, const 
  * than reducing them: 20 loads + 20 stores against 20 FMAs per 16 k).
  * While a block is computed, the next block of rows is prefetched front to back
  * as one sequential stream, two lines per 16-k step, which is exactly the pace
- * at which the block consumes X. */
+ * at which the block consumes X.
+ * Tunables: kc (k per chunk), mb (rows per block), pf (0: no software prefetch;
+ * d: prefetch the block d blocks ahead into L2). */
 
 #define OC_KC_MAXMB 32
 
@@ -322,7 +324,8 @@ void orthoconv_fwd_ukernel_2x10__avx512_dotkc(size_t M, size_t K, size_t N, cons
     size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
     size_t ldy, const int *t) {
   size_t kc = (size_t)t[0], mb = (size_t)t[1];
-  const int pf = t[2] != 0 && M > mb, l1 = t[2] == 2;
+  const int pf = t[2] != 0 && M > mb, l1 = 0;
+  const size_t pfb = (size_t)t[2];
   if (kc < 16) kc = 16;
   kc &= ~(size_t)15;
   if (mb < 2) mb = 2;
@@ -334,9 +337,10 @@ void orthoconv_fwd_ukernel_2x10__avx512_dotkc(size_t M, size_t K, size_t N, cons
     const float *xb = x + m0 * ldx;
     float *yb = y + m0 * ldy;
     pf_cursor cur = { NULL, 0, 0, ldx, K };
-    if (pf && m0 + mb < M) {
-      cur.row = xb + mb * ldx;
-      cur.rows_left = M - (m0 + mb) < mb ? M - (m0 + mb) : mb;
+    const size_t pm = m0 + pfb * mb;
+    if (pf && pm < M) {
+      cur.row = x + pm * ldx;
+      cur.rows_left = M - pm < mb ? M - pm : mb;
     }
     for (size_t n0 = 0; n0 < N; n0 += OC_NR) {
       const size_t nc = N - n0 < OC_NR ? N - n0 : OC_NR;

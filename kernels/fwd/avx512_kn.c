@@ -104,3 +104,99 @@ void orthoconv_fwd_ukernel_8x16__avx512_bcast(size_t M, size_t K, size_t N, cons
       for (size_t r = 0; r < mr; r++) orthoconv_avx512_act_row(yb + r * ldy, N, act);
   }
 }
+
+/* ---- N = 10 on W as given, flat ----------------------------------------------
+ * 8 consecutive rows of W (8 k x 10 filters) are 80 contiguous floats = exactly
+ * 5 zmm, so W is read with full vectors and no lane is idle. Vector j lane i
+ * holds w[k0 + (16j+i)/10][(16j+i)%10]; the matching x lane is x[k0 + (16j+i)/10],
+ * one vpermps of the 8 x values. Each row keeps 5 accumulators whose 80 lanes
+ * fold to the 10 outputs once at the end (lane p belongs to filter p % 10).
+ * 4 rows share each W vector: 20 accumulators + 5 W registers.
+ * Other N: the broadcast kernel. */
+
+#define OC_FMR 4
+
+OC_INLINE void flat_tile(const int mr, size_t K, const float *x, size_t ldx, const float *w,
+    const float *bias, orthoconv_activation act, float *y, size_t ldy, const __m512i *idx) {
+  __m512 a[OC_FMR][5];
+#pragma GCC unroll 4
+  for (int r = 0; r < mr; r++)
+#pragma GCC unroll 5
+    for (int j = 0; j < 5; j++) a[r][j] = _mm512_setzero_ps();
+  const float *wk = w;
+  size_t k = 0;
+  for (; k + 8 <= K; k += 8, wk += 80) {
+    __m512 wv[5];
+#pragma GCC unroll 5
+    for (int j = 0; j < 5; j++) {
+      wv[j] = _mm512_loadu_ps(wk + 16 * j);
+      /* one load feeds every row: keep it in a register */
+      if (mr > 1) __asm__("" : "+v"(wv[j]));
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < mr; r++) {
+      const __m512 xv = _mm512_castps256_ps512(_mm256_loadu_ps(x + r * ldx + k));
+#pragma GCC unroll 5
+      for (int j = 0; j < 5; j++) a[r][j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[j], xv), wv[j], a[r][j]);
+    }
+  }
+  if (k < K) {
+    /* last K % 8 rows of W: 10 (K - k) floats, read masked; x masked too */
+    const size_t kt = K - k, nf = 10 * kt;
+    __m512 wv[5];
+#pragma GCC unroll 5
+    for (int j = 0; j < 5; j++)
+      wv[j] = _mm512_maskz_loadu_ps(orthoconv_avx512_mask(nf > 16u * j ? nf - 16u * j : 0), wk + 16 * j);
+    const __mmask16 xm = orthoconv_avx512_mask(kt);
+#pragma GCC unroll 4
+    for (int r = 0; r < mr; r++) {
+      const __m512 xv = _mm512_maskz_loadu_ps(xm, x + r * ldx + k);
+#pragma GCC unroll 5
+      for (int j = 0; j < 5; j++) a[r][j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[j], xv), wv[j], a[r][j]);
+    }
+  }
+  const __mmask16 m10 = orthoconv_avx512_mask(10);
+  const __m512 b = bias ? _mm512_maskz_loadu_ps(m10, bias) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int r = 0; r < mr; r++) {
+    /* fold: lane p of the 80 belongs to filter p % 10; 8 overlapping reads */
+    float t[80];
+#pragma GCC unroll 5
+    for (int j = 0; j < 5; j++) _mm512_storeu_ps(t + 16 * j, a[r][j]);
+    __m512 s0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m10, t), _mm512_maskz_loadu_ps(m10, t + 10));
+    __m512 s1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m10, t + 20), _mm512_maskz_loadu_ps(m10, t + 30));
+    s0 = _mm512_add_ps(s0, _mm512_add_ps(_mm512_maskz_loadu_ps(m10, t + 40), _mm512_maskz_loadu_ps(m10, t + 50)));
+    s1 = _mm512_add_ps(s1, _mm512_add_ps(_mm512_maskz_loadu_ps(m10, t + 60), _mm512_maskz_loadu_ps(m10, t + 70)));
+    __m512 v = _mm512_add_ps(_mm512_add_ps(s0, s1), b);
+    if (act == ORTHOCONV_ACT_SOFTMAX) v = orthoconv_avx512_softmax16(v, m10);
+    else if (act != ORTHOCONV_ACT_NONE) v = orthoconv_avx512_act_elem(v, act);
+    _mm512_mask_storeu_ps(y + r * ldy, m10, v);
+  }
+}
+
+void orthoconv_fwd_ukernel_4x10__avx512_flat(size_t M, size_t K, size_t N, const float *x,
+    size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
+    size_t ldy, const int *t) {
+  if (N != 10) {
+    static const int bt[3] = { 1, 0, 0 };
+    orthoconv_fwd_ukernel_8x16__avx512_bcast(M, K, N, x, ldx, w, bias, act, y, ldy, bt);
+    return;
+  }
+  (void)t;
+  __m512i idx[5];
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int j = 0; j < 5; j++) {
+    /* (16j + i) / 10 without a vector division: exact for 0 <= p < 80 */
+    const __m512i p = _mm512_add_epi32(lane, _mm512_set1_epi32(16 * j));
+    idx[j] = _mm512_srli_epi32(_mm512_mullo_epi32(p, _mm512_set1_epi32(205)), 11);
+  }
+  size_t m = 0;
+  for (; m + OC_FMR <= M; m += OC_FMR)
+    flat_tile(OC_FMR, K, x + m * ldx, ldx, w, bias, act, y + m * ldy, ldy, idx);
+  switch (M - m) {
+  case 1: flat_tile(1, K, x + m * ldx, ldx, w, bias, act, y + m * ldy, ldy, idx); break;
+  case 2: flat_tile(2, K, x + m * ldx, ldx, w, bias, act, y + m * ldy, ldy, idx); break;
+  case 3: flat_tile(3, K, x + m * ldx, ldx, w, bias, act, y + m * ldy, ldy, idx); break;
+  default: break;
+  }
+}
