@@ -177,3 +177,34 @@ def case_table(cs, select=lambda c: True):
 
 def is_headline(c):
     return c.get("op") == "fwd" and c.get("K") == 1024 and c.get("N") == 10 and not c.get("extra")
+
+
+def summary_table(cs):
+    """The headline in one matrix: rows M x cache state, GFLOP/s per implementation
+    (our API, our fastest variant, each anchor), then %roof and ratio of the API."""
+    rows = {}
+    anchors = []
+    for c in cs.values():
+        if not is_headline(c) or "time" not in c:
+            continue
+        rows.setdefault((c["temp"] != "warm", c["M"]), []).append(c)
+        if c.get("anchor") and c["impl"] not in anchors:
+            anchors.append(c["impl"])
+    anchors.sort(key=lambda a: (a.startswith("gcc"), a))
+    cols = ["orthoconv", "best k:"] + anchors
+    lines = ["| M | cache | " + " | ".join(cols) + " | orthoconv %roof | orthoconv vs best anchor |",
+             "|---" * (len(cols) + 4) + "|"]
+    for (cold, M), cs_ in sorted(rows.items()):
+        by = {c["impl"]: c for c in cs_}
+        ks = [c for c in cs_ if c["impl"].startswith("k:")]
+        bestk = max(ks, key=lambda c: c.get("FLOPS", 0)) if ks else None
+        cells = []
+        for col in cols:
+            c = bestk if col == "best k:" else by.get(col)
+            v = fmt_rate(c.get("FLOPS")) if c else "-"
+            cells.append(v + (" (%s)" % c["impl"][2:] if col == "best k:" and c else ""))
+        api = by.get("orthoconv", {})
+        roof = "%.0f%%" % api["roof"] if api.get("roof") is not None else "-"
+        ratio = "%.2fx" % api["ratio"] if "ratio" in api else "-"
+        lines.append("| %d | %s | %s | %s | %s |" % (M, "cold" if cold else "warm", " | ".join(cells), roof, ratio))
+    return lines

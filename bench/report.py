@@ -2,6 +2,7 @@
 """Prints the tables of one run and writes its JSON. Used by run_bench.sh:
   report.py table [--headline|--rest] RUN.json...  print the tables (the probes
       come from whichever file has them; --rest: all but the headline, no probes)
+  report.py summary RUN.json...                 the headline as one Markdown matrix
   report.py merge OUT.json KEY=VALUE... -- RUN.json...   one JSON: Google Benchmark's
       format plus an "orthoconv" block (CPU identity, probe medians, run facts)."""
 import json
@@ -40,7 +41,19 @@ def merge(args):
     os.replace(out + ".tmp", out)
 
 
+def summary(args):
+    cs = R.cases(R.load(args))
+    pr = R.annotate(cs)
+    fma = ", ".join("%s %.0f" % kv for kv in sorted(((k, v / 1e9) for k, v in pr["fma"].items()), key=lambda kv: -kv[1]))
+    bw = ", ".join("%s %.0f" % ("%d MiB" % (int(s) >> 20) if s >= 1 << 20 else "%d KiB" % (int(s) >> 10), b / 1e9)
+                   for s, b in pr["read"])
+    print("Forward K=1024 N=10, GFLOP/s (median). Probes: FMA peak GFLOP/s %s; read GB/s %s." % (fma, bw))
+    print()
+    print("\n".join(R.summary_table(cs)))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("table", "merge"):
+    cmds = {"table": table, "merge": merge, "summary": summary}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
-    (table if sys.argv[1] == "table" else merge)(sys.argv[2:])
+    cmds[sys.argv[1]](sys.argv[2:])

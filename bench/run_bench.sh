@@ -104,6 +104,8 @@ if [ -n "$filter" ]; then
 else
   python3 "$here/report.py" table --rest "$tmp/1.json" "$tmp/2.json" | tee -a "$out/table-$stamp.txt"
 fi
+echo
+python3 "$here/report.py" summary "$json" | tee -a "$out/table-$stamp.txt"
 python3 "$here/compare" -o "$out" "$json" >/dev/null || echo "(plots not drawn)"
 echo
 echo "== $(( $(date +%s) - t0 )) s; wrote $json (and bench.json), table-$stamp.txt, $(cd "$out" && ls ./*.png 2>/dev/null | wc -l) PNG(s) in $out"
