@@ -188,7 +188,7 @@ static void isa_case(void) {
       orthoconv_priv_choice c = { k, { 0 } };
       for (unsigned j = 0; j < k->ntunables; j++) c.t[j] = k->tunables[j].def;
       char body[sizeof good + 1024];
-      snprintf(body, sizeof body, "%s", good);
+      pt_header(body, sizeof body);
       pt_add_choice(body, sizeof body, (orthoconv_op)o, 0, &c);
       expect_reject_signed("an ISA this CPU lacks", body, "cannot run");
       return;
