@@ -1,0 +1,102 @@
+/* AVX-512 backward data: dx = dy W^T (M x K).
+ *
+ * dx[m][k..k+16) needs column n of W along k, which the K x N layout strides by
+ * N: each block of up to kc k x 16 filters of W is transposed once per call into
+ * a stack buffer (zero-padded to whole 64-k groups), then every tile of 4 rows x
+ * 64 k runs an outer product over the filters: per filter 4 loads of W^T, 4
+ * broadcasts of dy, 16 FMAs, with 16 accumulators + 4 W + 1 broadcast registers.
+ * The transpose is K*N moves against M*K*N FMAs. The first 16-filter block
+ * stores dx, later ones (N > 16) add to it. Every store of dx is masked to
+ * [k0, k0 + kb), so nothing past column K of a row is written. */
+#include "ukernel_decls.h"
+#include "avx512_ops.h"
+
+#define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
+#define BD_NC 16
+#define BD_KC 1024 /* largest k block: 64 KiB of W^T on the stack */
+#define BD_MR 4
+
+typedef struct bd_args {
+  const float *wt; /* W^T block at k column ks, row stride BD_KC */
+  const float *dy;
+  float *dx;
+  size_t nc, lddy, lddx;
+  __mmask16 last; /* mask of the last vector of the tile */
+  int add;
+} bd_args;
+
+OC_INLINE void bd_tile(const int MR, const int KV, const bd_args *a) {
+  __m512 acc[BD_MR][4];
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) acc[r][v] = _mm512_setzero_ps();
+  const float *wt = a->wt, *dy = a->dy;
+  const size_t lddy = a->lddy;
+  for (size_t n = 0; n < a->nc; n++, wt += BD_KC, dy++) {
+    __m512 wv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) wv[v] = _mm512_loadu_ps(wt + 16 * v);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; r++) {
+      const __m512 d = _mm512_set1_ps(dy[r * lddy]);
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) acc[r][v] = _mm512_fmadd_ps(d, wv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) {
+      float *p = a->dx + r * a->lddx + 16 * v;
+      const __mmask16 mk = v == KV - 1 ? a->last : (__mmask16)0xffff;
+      __m512 s = acc[r][v];
+      if (a->add) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(mk, p));
+      _mm512_mask_storeu_ps(p, mk, s);
+    }
+}
+
+typedef void bd_tile_fn(const bd_args *);
+#define BD_TILE(MR, KV) static void bd_tile_##MR##x##KV(const bd_args *a) { bd_tile(MR, KV, a); }
+#define BD_TILES(MR) BD_TILE(MR, 1) BD_TILE(MR, 2) BD_TILE(MR, 3) BD_TILE(MR, 4)
+BD_TILES(1) BD_TILES(2) BD_TILES(3) BD_TILES(4)
+#define BD_ROW(MR) { bd_tile_##MR##x1, bd_tile_##MR##x2, bd_tile_##MR##x3, bd_tile_##MR##x4 }
+static bd_tile_fn *const bd_tiles[BD_MR][4] = { BD_ROW(1), BD_ROW(2), BD_ROW(3), BD_ROW(4) };
+
+/* t[0] = k block: the columns of dx (and of W^T in L1) one sweep over M covers. */
+void orthoconv_bwd_data_ukernel_4x64__avx512_tr(size_t M, size_t K, size_t N,
+    const float *dy, size_t lddy, const float *w, float *dx, size_t lddx, const int *t) {
+  const size_t kc = t[0] >= 64 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)63 : 256;
+  float wt[BD_NC][BD_KC] __attribute__((aligned(64)));
+  bd_args a;
+  a.lddy = lddy;
+  a.lddx = lddx;
+  for (size_t k0 = 0; k0 < K; k0 += kc) {
+    const size_t kb = K - k0 < kc ? K - k0 : kc, kb64 = (kb + 63) & ~(size_t)63;
+    for (size_t n0 = 0; n0 < N; n0 += BD_NC) {
+      const size_t nc = N - n0 < BD_NC ? N - n0 : BD_NC;
+      const __mmask16 cm = orthoconv_avx512_ops_tail(nc);
+      /* one masked row load per k, scattered into the nc rows of W^T */
+      for (size_t kk = 0; kk < kb; kk++) {
+        float row[16];
+        _mm512_storeu_ps(row, _mm512_maskz_loadu_ps(cm, w + (k0 + kk) * N + n0));
+        for (size_t n = 0; n < nc; n++) wt[n][kk] = row[n];
+      }
+      for (size_t n = 0; n < nc; n++)
+        for (size_t kk = kb; kk < kb64; kk++) wt[n][kk] = 0.0f;
+      a.nc = nc;
+      a.add = n0 > 0;
+      for (size_t m = 0; m < M; m += BD_MR) {
+        const size_t mr = M - m < BD_MR ? M - m : BD_MR;
+        a.dy = dy + m * lddy + n0;
+        for (size_t ks = 0; ks < kb; ks += 64) {
+          const size_t rem = kb - ks, kv = rem >= 64 ? 4 : (rem + 15) / 16;
+          a.wt = &wt[0][ks];
+          a.dx = dx + m * lddx + k0 + ks;
+          a.last = orthoconv_avx512_ops_tail(rem - 16 * (kv - 1));
+          bd_tiles[mr - 1][kv - 1](&a);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+/* AVX-512 backward weights: dw = X^T dy for trainable filters, 0 for frozen ones,
+ * dbias folded into the same pass.
+ *
+ * A tile is 32 k (2 vectors along a row of X) x up to 12 trainable filters, one
+ * accumulator pair per filter: per row of X, 2 loads of x, one broadcast of dy
+ * per filter and 2 FMAs per filter, so a frozen filter costs nothing (the
+ * filters of a chunk are the trainable ones only). 24 accumulators + 2 x + 1
+ * broadcast (+1 bias) fit the 32 registers.
+ * X is walked in blocks of mb rows: a tile sweeps the block's rows at 32
+ * columns, then the next 32, and so on, while the same columns of the next
+ * block are prefetched into L2. So X streams through L2 once, every load hits
+ * L2, and the sums restart from zero every block ((mb + M/mb) eps of error growth
+ * instead of M eps). Totals live in a [filter][k] stack buffer, transposed into
+ * dw at the end of each k block.
+ * dbias: in the first 32 columns of the first k block, each broadcast of dy is
+ * also added into lane j of one more register (a masked add), which costs one
+ * op per filter per row in 1 of K/32 tiles.
+ * N > 12 trainable filters: X goes through L2 once per 12 of them. */
+#include <string.h>
+#include "ukernel_decls.h"
+#include "avx512_ops.h"
+
+#define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
+#define BW_NT 12
+#define BW_KC 1024 /* largest k block: 48 KiB of totals on the stack */
+
+typedef struct bw_args {
+  size_t M, mlo, mhi, ldx, lddy, pfd;
+  const float *x, *dy; /* x at column k of the tile, dy at row 0 */
+  const size_t *cols;
+  __mmask16 k0, k1;
+  int pf;
+} bw_args;
+
+/* tot[j][0..32) += sum over rows [mlo, mhi) of x[m][k..k+32) dy[m][cols[j]];
+ * btot[j] += sum dy[m][cols[j]] when BIAS. */
+OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_args *a,
+    float *tot, float *btot) {
+  __m512 acc[BW_NT][2], accb = _mm512_setzero_ps();
+  size_t col[BW_NT];
+#pragma GCC unroll 12
+  for (int j = 0; j < NT; j++) {
+    acc[j][0] = acc[j][1] = _mm512_setzero_ps();
+    col[j] = a->cols[j];
+  }
+  const __mmask16 k0 = a->k0, k1 = a->k1;
+  const size_t ldx = a->ldx, lddy = a->lddy;
+  const float *xr = a->x + a->mlo * ldx;
+  const float *dr = a->dy + a->mlo * lddy + (CONTIG ? col[0] : 0);
+  /* rows whose prefetch target (pfd rows on) is still inside X */
+  const size_t mpf = a->pf && a->M > a->pfd ? a->M - a->pfd : 0;
+  for (size_t m = a->mlo; m < a->mhi; m++, xr += ldx, dr += lddy) {
+    const __m512 x0 = _mm512_maskz_loadu_ps(k0, xr);
+    const __m512 x1 = _mm512_maskz_loadu_ps(k1, xr + 16);
+    if (m < mpf) {
+      _mm_prefetch((const char *)(xr + a->pfd * ldx), _MM_HINT_T1);
+      _mm_prefetch((const char *)(xr + a->pfd * ldx + 16), _MM_HINT_T1);
+    }
+#pragma GCC unroll 12
+    for (int j = 0; j < NT; j++) {
+      const __m512 d = _mm512_set1_ps(dr[CONTIG ? (size_t)j : col[j]]);
+      acc[j][0] = _mm512_fmadd_ps(x0, d, acc[j][0]);
+      acc[j][1] = _mm512_fmadd_ps(x1, d, acc[j][1]);
+      if (BIAS) accb = _mm512_mask_add_ps(accb, (__mmask16)(1u << j), accb, d);
+    }
+  }
+#pragma GCC unroll 12
+  for (int j = 0; j < NT; j++) {
+    float *t = tot + (size_t)j * BW_KC;
+    _mm512_storeu_ps(t, _mm512_add_ps(_mm512_loadu_ps(t), acc[j][0]));
+    _mm512_storeu_ps(t + 16, _mm512_add_ps(_mm512_loadu_ps(t + 16), acc[j][1]));
+  }
+  if (BIAS) _mm512_storeu_ps(btot, _mm512_add_ps(_mm512_loadu_ps(btot), accb));
+}
+
+typedef void bw_tile_fn(const bw_args *, float *, float *);
+#define BW_TILE(NT, C, B)                                                        \
+  static void bw_tile_##NT##_##C##B(const bw_args *a, float *tot, float *btot) { \
+    bw_tile(NT, C, B, a, tot, btot);                                             \
+  }
+#define BW_TILES(NT) BW_TILE(NT, 1, 0) BW_TILE(NT, 0, 0) BW_TILE(NT, 1, 1) BW_TILE(NT, 0, 1)
+BW_TILES(1) BW_TILES(2) BW_TILES(3) BW_TILES(4) BW_TILES(5) BW_TILES(6)
+BW_TILES(7) BW_TILES(8) BW_TILES(9) BW_TILES(10) BW_TILES(11) BW_TILES(12)
+#define BW_ROW(NT) { bw_tile_##NT##_00, bw_tile_##NT##_01, bw_tile_##NT##_10, bw_tile_##NT##_11 }
+/* [nt - 1][contig * 2 + bias] */
+static bw_tile_fn *const bw_tiles[BW_NT][4] = {
+  BW_ROW(1), BW_ROW(2), BW_ROW(3), BW_ROW(4), BW_ROW(5), BW_ROW(6),
+  BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW(11), BW_ROW(12),
+};
+
+/* t[0] = k block (columns of X per pass), t[1] = m block (rows per L2 block),
+ * t[2] = prefetch of the next m block into L2 (0 off, 1 on). */
+void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t N,
+    const float *x, size_t ldx, const float *dy, size_t lddy,
+    const unsigned char *trainable, float *dw, float *dbias, const int *t) {
+  const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : 512;
+  const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
+  for (size_t n = 0; n < N; n++)
+    if (trainable && !trainable[n]) {
+      for (size_t k = 0; k < K; k++) dw[k * N + n] = 0.0f;
+      if (dbias) dbias[n] = 0.0f;
+    }
+  float tot[BW_NT][BW_KC], btot[16];
+  size_t cols[BW_NT];
+  bw_args a;
+  a.M = M;
+  a.ldx = ldx;
+  a.lddy = lddy;
+  a.dy = dy;
+  a.cols = cols;
+  a.pfd = mb;
+  a.pf = t[2] != 0;
+  size_t next = 0; /* first filter not yet given to a chunk */
+  for (;;) {
+    size_t nt = 0;
+    while (next < N && nt < BW_NT) {
+      if (!trainable || trainable[next]) cols[nt++] = next;
+      next++;
+    }
+    if (nt == 0) break;
+    const int contig = cols[nt - 1] - cols[0] == nt - 1;
+    for (size_t k0 = 0; k0 < K; k0 += kc) {
+      const size_t kb = K - k0 < kc ? K - k0 : kc;
+      const int bias = dbias && k0 == 0;
+      for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + 31) & ~(size_t)31) * sizeof(float));
+      memset(btot, 0, sizeof btot);
+      for (size_t m0 = 0; m0 < M; m0 += mb) {
+        a.mlo = m0;
+        a.mhi = M - m0 < mb ? M : m0 + mb;
+        for (size_t kk = 0; kk < kb; kk += 32) {
+          a.x = x + k0 + kk;
+          a.k0 = orthoconv_avx512_ops_tail(kb - kk);
+          a.k1 = orthoconv_avx512_ops_tail(kb - kk > 16 ? kb - kk - 16 : 0);
+          bw_tiles[nt - 1][contig * 2 + (bias && kk == 0)](&a, &tot[0][kk], btot);
+        }
+      }
+      for (size_t kk = 0; kk < kb; kk++) {
+        float *d = dw + (k0 + kk) * N;
+        for (size_t j = 0; j < nt; j++) d[cols[j]] = tot[j][kk];
+      }
+      if (bias)
+        for (size_t j = 0; j < nt; j++) dbias[cols[j]] = btot[j];
+    }
+  }
+}
