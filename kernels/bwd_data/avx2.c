@@ -1,0 +1,98 @@
+/* AVX2+FMA backward data: dx = dy W^T (M x K). The AVX-512 design (kernels/
+ * bwd_data/avx512.c) on 16 registers: W^T block on the stack, tiles of 6 rows x
+ * 16 k (12 accumulators + 2 W + 1 broadcast). The last vector of a tile is
+ * stored with vmaskmov, so nothing past column K of a row of dx is written. */
+#include "ukernel_decls.h"
+#include "avx2_ops.h"
+
+#define OC_INLINE ORTHOCONV_AVX2_OPS_INLINE
+#define BD_NC 16
+#define BD_KC 1024
+#define BD_MR 6
+
+typedef struct bd_args {
+  const float *wt;
+  const float *dy;
+  float *dx;
+  size_t nc, lddy, lddx;
+  __m256i last;
+  int add;
+} bd_args;
+
+OC_INLINE void bd_tile(const int MR, const int KV, const bd_args *a) {
+  __m256 acc[BD_MR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < KV; v++) acc[r][v] = _mm256_setzero_ps();
+  const float *wt = a->wt, *dy = a->dy;
+  const size_t lddy = a->lddy;
+  for (size_t n = 0; n < a->nc; n++, wt += BD_KC, dy++) {
+    __m256 wv[2];
+#pragma GCC unroll 2
+    for (int v = 0; v < KV; v++) wv[v] = _mm256_loadu_ps(wt + 8 * v);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      const __m256 d = _mm256_broadcast_ss(dy + r * lddy);
+#pragma GCC unroll 2
+      for (int v = 0; v < KV; v++) acc[r][v] = _mm256_fmadd_ps(d, wv[v], acc[r][v]);
+    }
+  }
+  const int full = _mm256_movemask_ps(_mm256_castsi256_ps(a->last)) == 0xff;
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+    for (int v = 0; v < KV; v++) {
+      float *p = a->dx + r * a->lddx + 8 * v;
+      __m256 s = acc[r][v];
+      if (v < KV - 1 || full) {
+        if (a->add) s = _mm256_add_ps(s, _mm256_loadu_ps(p));
+        _mm256_storeu_ps(p, s);
+      } else {
+        if (a->add) s = _mm256_add_ps(s, _mm256_maskload_ps(p, a->last));
+        _mm256_maskstore_ps(p, a->last, s);
+      }
+    }
+}
+
+typedef void bd_tile_fn(const bd_args *);
+#define BD_TILE(MR, KV) static void bd_tile_##MR##x##KV(const bd_args *a) { bd_tile(MR, KV, a); }
+#define BD_TILES(MR) BD_TILE(MR, 1) BD_TILE(MR, 2)
+BD_TILES(1) BD_TILES(2) BD_TILES(3) BD_TILES(4) BD_TILES(5) BD_TILES(6)
+#define BD_ROW(MR) { bd_tile_##MR##x1, bd_tile_##MR##x2 }
+static bd_tile_fn *const bd_tiles[BD_MR][2] = { BD_ROW(1), BD_ROW(2), BD_ROW(3), BD_ROW(4), BD_ROW(5), BD_ROW(6) };
+
+/* t[0] = k block: the columns of dx (and of W^T in L1) one sweep over M covers. */
+void orthoconv_bwd_data_ukernel_6x16__avx2_tr(size_t M, size_t K, size_t N,
+    const float *dy, size_t lddy, const float *w, float *dx, size_t lddx, const int *t) {
+  const size_t kc = t[0] >= 16 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)15 : 256;
+  float wt[BD_NC][BD_KC] __attribute__((aligned(32)));
+  bd_args a;
+  a.lddy = lddy;
+  a.lddx = lddx;
+  for (size_t k0 = 0; k0 < K; k0 += kc) {
+    const size_t kb = K - k0 < kc ? K - k0 : kc, kb16 = (kb + 15) & ~(size_t)15;
+    for (size_t n0 = 0; n0 < N; n0 += BD_NC) {
+      const size_t nc = N - n0 < BD_NC ? N - n0 : BD_NC;
+      for (size_t kk = 0; kk < kb; kk++) {
+        const float *wr = w + (k0 + kk) * N + n0;
+        for (size_t n = 0; n < nc; n++) wt[n][kk] = wr[n];
+      }
+      for (size_t n = 0; n < nc; n++)
+        for (size_t kk = kb; kk < kb16; kk++) wt[n][kk] = 0.0f;
+      a.nc = nc;
+      a.add = n0 > 0;
+      for (size_t m = 0; m < M; m += BD_MR) {
+        const size_t mr = M - m < BD_MR ? M - m : BD_MR;
+        a.dy = dy + m * lddy + n0;
+        for (size_t ks = 0; ks < kb; ks += 16) {
+          const size_t rem = kb - ks, kv = rem > 8 ? 2 : 1;
+          a.wt = &wt[0][ks];
+          a.dx = dx + m * lddx + k0 + ks;
+          a.last = orthoconv_avx2_ops_tail(rem - 8 * (kv - 1));
+          bd_tiles[mr - 1][kv - 1](&a);
+        }
+      }
+    }
+  }
+}

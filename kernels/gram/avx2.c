@@ -1,0 +1,138 @@
+/* AVX2+FMA Gram matrix and regularizer-gradient product.
+ *
+ * Gram: outer product per row of W, as in kernels/gram/avx512.c, on 16
+ * registers: 16 columns (2 vectors) x up to 6 filters per pass, 12 accumulators.
+ * Only filters i < j0 + 16 are paired with a column block (G is symmetric) and
+ * each value is written to (i, j) and (j, i). N = 10 takes two passes over W
+ * (filters 0-5, then 6-9), both from L1. Sums restart every 256 rows.
+ *
+ * REG_GRAD, grad += W A: 4 rows of W x 16 columns of A; only trainable lanes of
+ * grad are read and written (vmaskmov). The next tile's old grad rows are read
+ * before this tile's stores, so no load waits on an overlapping masked store. */
+#include "ukernel_decls.h"
+#include "avx2_ops.h"
+
+#define OC_INLINE ORTHOCONV_AVX2_OPS_INLINE
+#define GR_KB 256
+#define GR_NR 6
+
+/* tot[i][0..16) = sum_k w[k][i0 + i] * w[k][j0 .. j0 + 16), lanes masked by c0, c1. */
+OC_INLINE void gram_blk(const int NR, size_t K, size_t N, const float *w, size_t i0,
+    size_t j0, __m256i c0, __m256i c1, float tot[GR_NR][16]) {
+  __m256 acc[GR_NR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < NR; i++) {
+    _mm256_storeu_ps(tot[i], _mm256_setzero_ps());
+    _mm256_storeu_ps(tot[i] + 8, _mm256_setzero_ps());
+  }
+  for (size_t kb = 0; kb < K; kb += GR_KB) {
+    const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
+#pragma GCC unroll 6
+    for (int i = 0; i < NR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (size_t k = kb; k < ke; k++) {
+      const float *wr = w + k * N;
+      const __m256 r0 = _mm256_maskload_ps(wr + j0, c0), r1 = _mm256_maskload_ps(wr + j0 + 8, c1);
+#pragma GCC unroll 6
+      for (int i = 0; i < NR; i++) {
+        const __m256 b = _mm256_broadcast_ss(wr + i0 + i);
+        acc[i][0] = _mm256_fmadd_ps(b, r0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(b, r1, acc[i][1]);
+      }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < NR; i++) {
+      _mm256_storeu_ps(tot[i], _mm256_add_ps(_mm256_loadu_ps(tot[i]), acc[i][0]));
+      _mm256_storeu_ps(tot[i] + 8, _mm256_add_ps(_mm256_loadu_ps(tot[i] + 8), acc[i][1]));
+    }
+  }
+}
+
+typedef void gram_blk_fn(size_t, size_t, const float *, size_t, size_t, __m256i, __m256i, float (*)[16]);
+#define GRAM_BLK(NR)                                                                     \
+  static void gram_blk_##NR(size_t K, size_t N, const float *w, size_t i0, size_t j0,      \
+      __m256i c0, __m256i c1, float tot[GR_NR][16]) {                                     \
+    gram_blk(NR, K, N, w, i0, j0, c0, c1, tot);                                          \
+  }
+GRAM_BLK(1) GRAM_BLK(2) GRAM_BLK(3) GRAM_BLK(4) GRAM_BLK(5) GRAM_BLK(6)
+static gram_blk_fn *const gram_blks[GR_NR] = { gram_blk_1, gram_blk_2, gram_blk_3,
+                                               gram_blk_4, gram_blk_5, gram_blk_6 };
+
+void orthoconv_gram_ukernel_6x16__avx2_syrk(size_t K, size_t N, const float *w, float *g,
+    const int *t) {
+  (void)t;
+  float tot[GR_NR][16];
+  for (size_t j0 = 0; j0 < N; j0 += 16) {
+    const size_t nj = N - j0 < 16 ? N - j0 : 16, iend = j0 + nj;
+    const __m256i c0 = orthoconv_avx2_ops_tail(nj), c1 = orthoconv_avx2_ops_tail(nj > 8 ? nj - 8 : 0);
+    for (size_t i0 = 0; i0 < iend; i0 += GR_NR) {
+      const size_t ni = iend - i0 < GR_NR ? iend - i0 : GR_NR;
+      gram_blks[ni - 1](K, N, w, i0, j0, c0, c1, tot);
+      for (size_t i = 0; i < ni; i++)
+        for (size_t j = 0; j < nj; j++)
+          if (j0 + j >= i0 + i) g[(i0 + i) * N + j0 + j] = g[(j0 + j) * N + i0 + i] = tot[i][j];
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ REG_GRAD -- */
+
+#define RG_MR 4
+
+/* mr rows (1..4) x 16 columns at n0; old: the rows' current grad, read earlier. */
+OC_INLINE void reg_acc(const int MR, size_t N, const float *w, const float *a, size_t n0,
+    __m256i c0, __m256i c1, __m256 acc[RG_MR][2]) {
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (size_t j = 0; j < N; j++) {
+    const __m256 a0 = _mm256_maskload_ps(a + j * N + n0, c0), a1 = _mm256_maskload_ps(a + j * N + n0 + 8, c1);
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; r++) {
+      const __m256 b = _mm256_broadcast_ss(w + r * N + j);
+      acc[r][0] = _mm256_fmadd_ps(b, a0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(b, a1, acc[r][1]);
+    }
+  }
+}
+
+void orthoconv_reg_grad_ukernel_4x16__avx2_bcast(size_t K, size_t N, const float *w,
+    const float *a, const unsigned char *trainable, float *grad, const int *t) {
+  (void)t;
+  for (size_t n0 = 0; n0 < N; n0 += 16) {
+    const size_t nc = N - n0 < 16 ? N - n0 : 16;
+    const __m256i c0 = orthoconv_avx2_ops_tail(nc), c1 = orthoconv_avx2_ops_tail(nc > 8 ? nc - 8 : 0);
+    const __m256i l0 = orthoconv_avx2_ops_live(trainable, n0, nc);
+    const __m256i l1 = nc > 8 ? orthoconv_avx2_ops_live(trainable, n0 + 8, nc - 8) : _mm256_setzero_si256();
+    if (!orthoconv_avx2_ops_bits(l0) && !orthoconv_avx2_ops_bits(l1)) continue;
+    __m256 old[RG_MR][2], acc[RG_MR][2];
+    size_t k = 0;
+    const size_t nt = K / RG_MR;
+    for (int r = 0; r < RG_MR; r++) old[r][0] = old[r][1] = _mm256_setzero_ps();
+    if (nt)
+      for (int r = 0; r < RG_MR; r++) {
+        old[r][0] = _mm256_maskload_ps(grad + r * N + n0, l0);
+        old[r][1] = _mm256_maskload_ps(grad + r * N + n0 + 8, l1);
+      }
+    for (size_t i = 0; i < nt; i++, k += RG_MR) {
+      reg_acc(RG_MR, N, w + k * N, a, n0, c0, c1, acc);
+      for (int r = 0; r < RG_MR; r++) {
+        acc[r][0] = _mm256_add_ps(old[r][0], acc[r][0]);
+        acc[r][1] = _mm256_add_ps(old[r][1], acc[r][1]);
+      }
+      if (i + 1 < nt)
+        for (int r = 0; r < RG_MR; r++) {
+          old[r][0] = _mm256_maskload_ps(grad + (k + RG_MR + r) * N + n0, l0);
+          old[r][1] = _mm256_maskload_ps(grad + (k + RG_MR + r) * N + n0 + 8, l1);
+        }
+      for (int r = 0; r < RG_MR; r++) {
+        _mm256_maskstore_ps(grad + (k + r) * N + n0, l0, acc[r][0]);
+        _mm256_maskstore_ps(grad + (k + r) * N + n0 + 8, l1, acc[r][1]);
+      }
+    }
+    for (; k < K; k++) {
+      reg_acc(1, N, w + k * N, a, n0, c0, c1, acc);
+      float *p = grad + k * N + n0;
+      _mm256_maskstore_ps(p, l0, _mm256_add_ps(_mm256_maskload_ps(p, l0), acc[0][0]));
+      _mm256_maskstore_ps(p + 8, l1, _mm256_add_ps(_mm256_maskload_ps(p + 8, l1), acc[0][1]));
+    }
+  }
+}
