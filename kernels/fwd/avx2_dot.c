@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "ukernel_decls.h"
 #include "avx2_act.h"
+#include "fwd/pack.h"
 
 #define OC_INLINE static inline __attribute__((always_inline))
 #define OC_MAXMB 32
@@ -66,7 +67,7 @@ OC_INLINE void pf_advance(pf_cursor *c, const int l1) {
     }                                                                          \
   } while (0)
 
-/* mr rows x nc filters over kl (multiple of 16) + ktail k. buf: 16 ymm of state.
+/* mr rows x nc filters over kl (multiple of 16) + ktail k. buf: 2 x 5 ymm of state.
  * On the last chunk the sums go (pre-activation) to y0[0..nc), y1[0..nc). */
 OC_INLINE void tile(const int mr, const int nc, const int pf, const int l1, int first, int last,
     size_t kl, size_t ktail, const float *x0, const float *x1, const float *w, size_t wstride,
@@ -75,7 +76,7 @@ OC_INLINE void tile(const int mr, const int nc, const int pf, const int l1, int 
 #pragma GCC unroll 8
   for (int n = 0; n < nc; n++) {
     a0[n] = first ? _mm256_setzero_ps() : buf[n];
-    a1[n] = first || mr < 2 ? _mm256_setzero_ps() : buf[8 + n];
+    a1[n] = first || mr < 2 ? _mm256_setzero_ps() : buf[OC_NT + n];
   }
   const float *wb = w;
   for (size_t kb = 0; kb < kl / 16; kb++, wb += wstride) {
@@ -103,7 +104,7 @@ OC_INLINE void tile(const int mr, const int nc, const int pf, const int l1, int 
 #pragma GCC unroll 8
   for (int n = 0; n < nc; n++) {
     buf[n] = a0[n];
-    if (mr > 1) buf[8 + n] = a1[n];
+    if (mr > 1) buf[OC_NT + n] = a1[n];
   }
 }
 
@@ -136,8 +137,8 @@ void orthoconv_fwd_ukernel_2x5__avx2_dotkc(size_t M, size_t K, size_t N, const f
   kc &= ~(size_t)15;
   if (mb < 2) mb = 2;
   if (mb > OC_MAXMB) mb = OC_MAXMB;
-  /* per row pair and tile: 16 ymm; two tiles per group: 16 KiB at mb = 32 */
-  __m256 bufs[OC_MAXMB / 2 * 2 * 16];
+  /* per row pair and tile: 2 x 5 ymm; two tiles per group: 10 KiB at mb = 32 */
+  __m256 bufs[OC_MAXMB / 2 * 2 * 2 * OC_NT];
   const size_t wstride = 16 * N;
   for (size_t m0 = 0; m0 < M; m0 += mb) {
     const size_t mm = M - m0 < mb ? M - m0 : mb;
@@ -162,7 +163,7 @@ void orthoconv_fwd_ukernel_2x5__avx2_dotkc(size_t M, size_t K, size_t N, const f
             /* prefetch pace: two lines per 16 k of the first tile of the first group */
             const int tpf = pf && g0 == 0 && n0 == 0;
             tile_dispatch(mr, (int)nc, tpf, l1, first, last, kl, ktail, x0, x1,
-                          w + k0 * N + 16 * n0, wstride, bufs + (m / 2 * 2 + (n0 - g0) / OC_NT) * 16,
+                          w + k0 * N + 16 * n0, wstride, bufs + (m / 2 * 2 + (n0 - g0) / OC_NT) * 2 * OC_NT,
                           &cur, y0 + n0, y1 + n0);
           }
           if (last && (act != ORTHOCONV_ACT_SOFTMAX || ng == N)) {
@@ -175,4 +176,25 @@ void orthoconv_fwd_ukernel_2x5__avx2_dotkc(size_t M, size_t K, size_t N, const f
     if (act == ORTHOCONV_ACT_SOFTMAX && N > OC_NG)
       for (size_t m = 0; m < mm; m++) orthoconv_avx2_bias_act_row(yb + m * ldy, bias, N, act);
   }
+}
+
+/* ---- raw W, packed per call ------------------------------------------------
+ * orthoconv_forward gets W as K x N. Packing it into K16 (baseline code, ~4 us
+ * for K = 1024, N = 10) and running the dot kernel beats the broadcast kernel
+ * from about M = 32 on, since the dot tile uses every lane. The packed copy
+ * lives on the stack, capped at 40 KiB; larger W goes to the broadcast kernel. */
+
+#define OC_PACK_CAP 10240 /* floats */
+
+void orthoconv_fwd_ukernel_2x5__avx2_packdot(size_t M, size_t K, size_t N, const float *x,
+    size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
+    size_t ldy, const int *t) {
+  const size_t nkb = (K + 15) / 16;
+  if (N > OC_PACK_CAP / 16 || nkb > OC_PACK_CAP / 16 / N) {
+    orthoconv_fwd_ukernel_4x16__avx2_bcast(M, K, N, x, ldx, w, bias, act, y, ldy, t);
+    return;
+  }
+  float p[OC_PACK_CAP] __attribute__((aligned(64)));
+  orthoconv_priv_pack_k16(K, N, w, p);
+  orthoconv_fwd_ukernel_2x5__avx2_dotkc(M, K, N, x, ldx, p, bias, act, y, ldy, t);
 }

@@ -243,7 +243,7 @@ OC_INLINE void dot_tile_kc(const int mr, const int nc, const int pf, const int l
 #pragma GCC unroll 16
   for (int n = 0; n < nc; n++) {
     a0[n] = first ? _mm512_setzero_ps() : buf[n];
-    a1[n] = first || mr < 2 ? _mm512_setzero_ps() : buf[16 + n];
+    a1[n] = first || mr < 2 ? _mm512_setzero_ps() : buf[OC_NR + n];
   }
   const float *wb = w;
   for (size_t kb = 0; kb < kl / 16; kb++, wb += wstride) {
@@ -266,7 +266,7 @@ OC_INLINE void dot_tile_kc(const int mr, const int nc, const int pf, const int l
 #pragma GCC unroll 16
   for (int n = 0; n < nc; n++) {
     buf[n] = a0[n];
-    if (mr > 1) buf[16 + n] = a1[n];
+    if (mr > 1) buf[OC_NR + n] = a1[n];
   }
 }
 
@@ -285,7 +285,7 @@ OC_INLINE void block_chunk_kc(const int nc, const int pf, const int l1, size_t m
     for (; m + 2 <= mm; m += 2) {
       const float *x0 = x + m * ldx + k0;
       __m512 r0, r1;
-      dot_tile_kc(2, nc, pf, l1, first, last, kl, ktail, x0, x0 + ldx, wc, wstride, bufs + 16 * m,
+      dot_tile_kc(2, nc, pf, l1, first, last, kl, ktail, x0, x0 + ldx, wc, wstride, bufs + OC_NR * m,
                   cur, &r0, &r1);
       if (last) {
         epilogue(r0, y + m * ldy + n0, bc, nc, act, whole);
@@ -295,7 +295,7 @@ OC_INLINE void block_chunk_kc(const int nc, const int pf, const int l1, size_t m
     if (m < mm) {
       const float *x0 = x + m * ldx + k0;
       __m512 r0, r1;
-      dot_tile_kc(1, nc, pf, l1, first, last, kl, ktail, x0, x0, wc, wstride, bufs + 16 * m, cur,
+      dot_tile_kc(1, nc, pf, l1, first, last, kl, ktail, x0, x0, wc, wstride, bufs + OC_NR * m, cur,
                   &r0, &r1);
       if (last) epilogue(r0, y + m * ldy + n0, bc, nc, act, whole);
     }
@@ -330,8 +330,8 @@ void orthoconv_fwd_ukernel_2x10__avx512_dotkc(size_t M, size_t K, size_t N, cons
   kc &= ~(size_t)15;
   if (mb < 2) mb = 2;
   if (mb > OC_KC_MAXMB) mb = OC_KC_MAXMB;
-  /* mb/2 row pairs x (2 x 16) accumulators: 20 KiB at mb = 32 */
-  __m512 bufs[OC_KC_MAXMB * 16];
+  /* 10 accumulators per row of the block: 20 KiB at mb = 32 */
+  __m512 bufs[OC_KC_MAXMB * OC_NR];
   for (size_t m0 = 0; m0 < M; m0 += mb) {
     const size_t mm = M - m0 < mb ? M - m0 : mb;
     const float *xb = x + m0 * ldx;

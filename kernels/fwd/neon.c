@@ -13,8 +13,12 @@
  * 8 x vectors = 28 registers; one pairwise-add tree per tile turns 4 accumulators
  * into 4 adjacent outputs, ready for the fused epilogue.
  *
+ * Tunable pf_rows (default 0 = hardware prefetch only): software prefetch of X
+ * that many rows ahead, for the tuner to try on cores whose prefetchers lose
+ * track of 2 streams 4 KiB apart (seen on x86, unknown on Arm).
  * Speed is a design target for Neoverse cores (2-4 128-bit FMA pipes); it has not
  * been measured on Arm hardware. */
+#include <stdint.h>
 #include "ukernel_decls.h"
 #include "neon_act.h"
 #include "neon_gemm.h"
@@ -104,15 +108,24 @@ ORTHOCONV_NEON_INLINE void fwd_k16_block(const int MR, const int NC, float32x4_t
 /* Rows x[0..MR) times filters [n0, n0 + NC) of the K16-packed p (N filters). */
 ORTHOCONV_NEON_INLINE void fwd_k16_tile(const int MR, const int NC, size_t K, size_t N,
     size_t n0, const float *x, size_t ldx, const float *p, const float *bias,
-    orthoconv_activation act, float *y, size_t ldy) {
+    orthoconv_activation act, float *y, size_t ldy, size_t pf) {
   float32x4_t acc[2][10];
   ORTHOCONV_NEON_UNROLL
   for (int r = 0; r < MR; r++)
     ORTHOCONV_NEON_UNROLL
     for (int n = 0; n < NC; n++) acc[r][n] = vdupq_n_f32(0.0f);
   const size_t kfull = K / 16;
-  for (size_t kb = 0; kb < kfull; kb++)
+  /* pf > 0: software prefetch of the rows pf ahead, one 64-byte line per row
+   * and block (uintptr_t arithmetic: the address may lie past the buffer, and
+   * PRFM never faults). 0 leaves it to the hardware prefetchers. */
+  const uintptr_t pfo = (uintptr_t)(pf * ldx * sizeof(float));
+  for (size_t kb = 0; kb < kfull; kb++) {
+    if (pf) {
+      ORTHOCONV_NEON_UNROLL
+      for (int r = 0; r < MR; r++) __builtin_prefetch((const void *)((uintptr_t)(x + r * ldx + kb * 16) + pfo));
+    }
     fwd_k16_block(MR, NC, acc, x + kb * 16, ldx, p + (kb * N + n0) * 16);
+  }
   if (K % 16) {
     /* X rows are not padded: the last block copies only the row's own floats. */
     float xt[2][16] = { { 0 } };
@@ -135,8 +148,8 @@ ORTHOCONV_NEON_INLINE void fwd_k16_tile(const int MR, const int NC, size_t K, si
 #define ORTHOCONV_FWD_K16_TILE(MR, NC)                                                  \
   static void fwd_k16_tile_##MR##x##NC(size_t K, size_t N, size_t n0, const float *x,  \
       size_t ldx, const float *p, const float *bias, orthoconv_activation act, float *y, \
-      size_t ldy) {                                                                    \
-    fwd_k16_tile(MR, NC, K, N, n0, x, ldx, p, bias, act, y, ldy);                      \
+      size_t ldy, size_t pf) {                                                         \
+    fwd_k16_tile(MR, NC, K, N, n0, x, ldx, p, bias, act, y, ldy, pf);                  \
   }
 #define ORTHOCONV_FWD_K16_TILES(MR)                                                     \
   ORTHOCONV_FWD_K16_TILE(MR, 1) ORTHOCONV_FWD_K16_TILE(MR, 2) ORTHOCONV_FWD_K16_TILE(MR, 3) \
@@ -147,7 +160,7 @@ ORTHOCONV_FWD_K16_TILES(1)
 ORTHOCONV_FWD_K16_TILES(2)
 
 typedef void fwd_k16_tile_fn(size_t, size_t, size_t, const float *, size_t, const float *,
-    const float *, orthoconv_activation, float *, size_t);
+    const float *, orthoconv_activation, float *, size_t, size_t);
 static fwd_k16_tile_fn *const fwd_k16_tiles[2][10] = {
   { fwd_k16_tile_1x1, fwd_k16_tile_1x2, fwd_k16_tile_1x3, fwd_k16_tile_1x4, fwd_k16_tile_1x5,
     fwd_k16_tile_1x6, fwd_k16_tile_1x7, fwd_k16_tile_1x8, fwd_k16_tile_1x9, fwd_k16_tile_1x10 },
@@ -158,12 +171,12 @@ static fwd_k16_tile_fn *const fwd_k16_tiles[2][10] = {
 void orthoconv_fwd_ukernel_2x10__neon_dot(size_t M, size_t K, size_t N, const float *x,
     size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
     size_t ldy, const int *t) {
-  (void)t;
+  const size_t pf = (size_t)t[0];
   for (size_t m = 0; m < M; m += 2) {
     const size_t mr = M - m < 2 ? M - m : 2;
     for (size_t n0 = 0; n0 < N; n0 += 10) {
       const size_t nc = N - n0 < 10 ? N - n0 : 10;
-      fwd_k16_tiles[mr - 1][nc - 1](K, N, n0, x + m * ldx, ldx, w, bias, act, y + m * ldy, ldy);
+      fwd_k16_tiles[mr - 1][nc - 1](K, N, n0, x + m * ldx, ldx, w, bias, act, y + m * ldy, ldy, pf);
     }
     if (act == ORTHOCONV_ACT_SOFTMAX)
       for (size_t r = 0; r < mr; r++) orthoconv_neon_softmax_row(y + (m + r) * ldy, N);
