@@ -1,11 +1,11 @@
 /* AVX-512 backward weights: dw = X^T dy for trainable filters, 0 for frozen ones,
  * dbias folded into the same pass.
  *
- * A tile is 32 k (2 vectors along a row of X) x up to 12 trainable filters, one
- * accumulator pair per filter: per row of X, 2 loads of x, one broadcast of dy
- * per filter and 2 FMAs per filter, so a frozen filter costs nothing (the
- * filters of a chunk are the trainable ones only). 24 accumulators + 2 x + 1
- * broadcast (+1 bias) fit the 32 registers.
+ * A tile is 32 k (2 vectors along a row of X) x 7 to 12 trainable filters, or
+ * 64 k x up to 6: per row of X, 2 (4) loads of x, one broadcast of dy per filter
+ * and 2 (4) FMAs per filter, so a frozen filter costs nothing (the filters of a
+ * chunk are the trainable ones only) and a thinned chunk keeps the FMA density.
+ * 24 accumulators + the x vectors + 1 broadcast (+1 bias) fit 32 registers.
  * X is walked in blocks of mb rows: a tile sweeps the block's rows at 32
  * columns, then the next 32, and so on, while the same columns of the next
  * block are prefetched into L2. So X streams through L2 once, every load hits
@@ -23,52 +23,58 @@
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define BW_NT 12
 #define BW_KC 1024 /* largest k block: 48 KiB of totals on the stack */
+#define BW_KV(nt) ((nt) <= 6 ? 4 : 2) /* vectors of 16 k per tile */
 
 typedef struct bw_args {
   size_t M, mlo, mhi, ldx, lddy, pfd;
   const float *x, *dy; /* x at column k of the tile, dy at row 0 */
   const size_t *cols;
-  __mmask16 k0, k1;
+  __mmask16 km[4]; /* masks of the tile's vectors (K tail) */
   int pf;
 } bw_args;
 
-/* tot[j][0..32) += sum over rows [mlo, mhi) of x[m][k..k+32) dy[m][cols[j]];
- * btot[j] += sum dy[m][cols[j]] when BIAS. */
-OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_args *a,
-    float *tot, float *btot) {
-  __m512 acc[BW_NT][2], accb = _mm512_setzero_ps();
+/* tot[j][0..16 KV) += sum over rows [mlo, mhi) of x[m][k..k+16 KV) dy[m][cols[j]];
+ * btot[j] += sum dy[m][cols[j]] when BIAS. KV = 4 for chunks of up to 6
+ * filters, so that a chunk thinned by frozen filters still does 20+ FMAs per
+ * x load and prefetch, and its cost falls with its filter count. */
+OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const int BIAS,
+    const bw_args *a, float *tot, float *btot) {
+  __m512 acc[BW_NT][4], accb = _mm512_setzero_ps();
   size_t col[BW_NT];
 #pragma GCC unroll 12
   for (int j = 0; j < NT; j++) {
-    acc[j][0] = acc[j][1] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) acc[j][v] = _mm512_setzero_ps();
     col[j] = a->cols[j];
   }
-  const __mmask16 k0 = a->k0, k1 = a->k1;
+  __mmask16 km[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < KV; v++) km[v] = a->km[v];
   const size_t ldx = a->ldx, lddy = a->lddy;
   const float *xr = a->x + a->mlo * ldx;
   const float *dr = a->dy + a->mlo * lddy + (CONTIG ? col[0] : 0);
   /* rows whose prefetch target (pfd rows on) is still inside X */
   const size_t mpf = a->pf && a->M > a->pfd ? a->M - a->pfd : 0;
   for (size_t m = a->mlo; m < a->mhi; m++, xr += ldx, dr += lddy) {
-    const __m512 x0 = _mm512_maskz_loadu_ps(k0, xr);
-    const __m512 x1 = _mm512_maskz_loadu_ps(k1, xr + 16);
-    if (m < mpf) {
-      _mm_prefetch((const char *)(xr + a->pfd * ldx), _MM_HINT_T1);
-      _mm_prefetch((const char *)(xr + a->pfd * ldx + 16), _MM_HINT_T1);
-    }
+    __m512 xv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) xv[v] = _mm512_maskz_loadu_ps(km[v], xr + 16 * v);
+    if (m < mpf)
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) _mm_prefetch((const char *)(xr + a->pfd * ldx + 16 * v), _MM_HINT_T1);
 #pragma GCC unroll 12
     for (int j = 0; j < NT; j++) {
       const __m512 d = _mm512_set1_ps(dr[CONTIG ? (size_t)j : col[j]]);
-      acc[j][0] = _mm512_fmadd_ps(x0, d, acc[j][0]);
-      acc[j][1] = _mm512_fmadd_ps(x1, d, acc[j][1]);
+#pragma GCC unroll 4
+      for (int v = 0; v < KV; v++) acc[j][v] = _mm512_fmadd_ps(xv[v], d, acc[j][v]);
       if (BIAS) accb = _mm512_mask_add_ps(accb, (__mmask16)(1u << j), accb, d);
     }
   }
 #pragma GCC unroll 12
   for (int j = 0; j < NT; j++) {
     float *t = tot + (size_t)j * BW_KC;
-    _mm512_storeu_ps(t, _mm512_add_ps(_mm512_loadu_ps(t), acc[j][0]));
-    _mm512_storeu_ps(t + 16, _mm512_add_ps(_mm512_loadu_ps(t + 16), acc[j][1]));
+#pragma GCC unroll 4
+    for (int v = 0; v < KV; v++) _mm512_storeu_ps(t + 16 * v, _mm512_add_ps(_mm512_loadu_ps(t + 16 * v), acc[j][v]));
   }
   if (BIAS) _mm512_storeu_ps(btot, _mm512_add_ps(_mm512_loadu_ps(btot), accb));
 }
@@ -76,7 +82,7 @@ OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_
 typedef void bw_tile_fn(const bw_args *, float *, float *);
 #define BW_TILE(NT, C, B)                                                        \
   static void bw_tile_##NT##_##C##B(const bw_args *a, float *tot, float *btot) { \
-    bw_tile(NT, C, B, a, tot, btot);                                             \
+    bw_tile(NT, BW_KV(NT), C, B, a, tot, btot);                                             \
   }
 #define BW_TILES(NT) BW_TILE(NT, 1, 0) BW_TILE(NT, 0, 0) BW_TILE(NT, 1, 1) BW_TILE(NT, 0, 1)
 BW_TILES(1) BW_TILES(2) BW_TILES(3) BW_TILES(4) BW_TILES(5) BW_TILES(6)
@@ -122,15 +128,16 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     for (size_t k0 = 0; k0 < K; k0 += kc) {
       const size_t kb = K - k0 < kc ? K - k0 : kc;
       const int bias = dbias && k0 == 0;
-      for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + 31) & ~(size_t)31) * sizeof(float));
+      const size_t kw = 16 * BW_KV(nt); /* k per tile */
+      for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + kw - 1) / kw * kw) * sizeof(float));
       memset(btot, 0, sizeof btot);
       for (size_t m0 = 0; m0 < M; m0 += mb) {
         a.mlo = m0;
         a.mhi = M - m0 < mb ? M : m0 + mb;
-        for (size_t kk = 0; kk < kb; kk += 32) {
+        for (size_t kk = 0; kk < kb; kk += kw) {
           a.x = x + k0 + kk;
-          a.k0 = orthoconv_avx512_ops_tail(kb - kk);
-          a.k1 = orthoconv_avx512_ops_tail(kb - kk > 16 ? kb - kk - 16 : 0);
+          for (size_t v = 0; v < 4; v++)
+            a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
           bw_tiles[nt - 1][contig * 2 + (bias && kk == 0)](&a, &tot[0][kk], btot);
         }
       }
