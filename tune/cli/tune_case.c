@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fwd/pack.h"
 #include "tune_case.h"
+#include "tune_time.h"
 
 /* Validation runs on at most this many rows: enough for every tile and tail
  * path, and the scalar reference stays fast at M = 50176. */
@@ -206,7 +207,7 @@ static int compare(const char *what, const float *got, const float *want, size_t
   return 1;
 }
 
-int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t ms) {
+int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t ms, double *est) {
   const size_t Mv = c->M < VALIDATE_M ? c->M : VALIDATE_M, KN = c->K * c->N, N = c->N;
   unsigned char mask[4096];
   for (size_t i = 0; i < sizeof mask; i++) mask[i] = i != 1; /* filter 1 frozen */
@@ -218,7 +219,9 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
     c->have_ref = 1;
   }
   bufs v = val_bufs(c, Mv);
+  const double t0 = tt_now();
   call(c, ch, Mv, &v, trainable);
+  *est = (tt_now() - t0) * (Mv ? (double)c->M / (double)Mv : 1.0);
   const double K = (double)c->K, opt_rel = 1e-5;
   const int ok = compare("y", v.y, c->ref.y, Mv * N, K + 1, 0, msg, ms) &&
       compare("dx", v.dx, c->ref.dx, Mv * c->K, (double)N, 0, msg, ms) &&

@@ -20,7 +20,8 @@ double tc_work(const tc_case *c);
 const char *tc_unit(orthoconv_op op);
 /* Runs ch and the scalar reference on the first rows of the real data (with one
  * filter frozen where the op takes a mask) and compares every output within the
- * accuracy contract. 1 = agrees; 0 = msg says where it does not. */
-int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t msg_size);
+ * accuracy contract. 1 = agrees; 0 = msg says where it does not. *est gets the
+ * seconds one full-size call should take, scaled from the checked call. */
+int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t msg_size, double *est);
 size_t tc_m(const tc_case *c);
 #endif

@@ -136,8 +136,8 @@ int main(int argc, char **argv) {
       char a[256], b[256];
       char shape_txt[64];
       snprintf(shape_txt, sizeof shape_txt, "M=%zu", tc_m(cases[0]));
-      printf("  [%5.1fs] %-8s %-7s %3d tried %2d rejected -> %s %.2f %s (default %s %.2f)\n", tt_now() - t0,
-          orthoconv_priv_class_name(e, cls), tc_m(cases[0]) ? shape_txt : "", r->tried, r->rejected, ts_format(&r->chosen, a, sizeof a),
+      printf("  [%5.1fs] %-8s %-7s %3d timed %2d rejected %2d skipped -> %s %.2f %s (default %s %.2f)\n", tt_now() - t0,
+          orthoconv_priv_class_name(e, cls), tc_m(cases[0]) ? shape_txt : "", r->tried, r->rejected, r->skipped, ts_format(&r->chosen, a, sizeof a),
           r->rate_chosen, tc_unit(e), ts_format(&r->def, b, sizeof b), r->rate_def);
       fflush(stdout);
       for (int i = 0; i < nc; i++) tc_free(cases[i]);

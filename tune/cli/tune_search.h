@@ -20,7 +20,7 @@ typedef struct ts_result {
   orthoconv_priv_choice chosen, def, best;
   double rate_chosen, rate_def, rate_best; /* GFLOP/s or GB/s */
   double noise;                            /* fraction */
-  int tried, rejected;
+  int tried, rejected, skipped;
   char why[320];
 } ts_result;
 
