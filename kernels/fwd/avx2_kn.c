@@ -11,48 +11,59 @@
 
 #define OC_INLINE static inline __attribute__((always_inline))
 #define OC_MR 4
+#define OC_KCH 256 /* k per separately summed chunk (a multiple of 4) */
 
 OC_INLINE void tile_kn(const int mr, size_t K, size_t N, size_t n0, const float *x, size_t ldx,
     const float *w, float *y, size_t ldy) {
   const int ch = mr >= 4 ? 1 : 4;
   const size_t nv = N - n0 < 16 ? N - n0 : 16;
   const __m256i m0 = orthoconv_avx2_mask(nv), m1 = orthoconv_avx2_mask(nv > 8 ? nv - 8 : 0);
-  __m256 a[4][OC_MR][2];
+  /* One chain over all of K would grow its rounding error with K; chunks of
+   * OC_KCH k are summed apart, then added up (error ~ OC_KCH + K / OC_KCH).
+   * The running totals live on the stack: the tile already needs 11 ymm. */
+  __m256 a[4][OC_MR][2], tot[OC_MR][2];
 #pragma GCC unroll 4
-  for (int c = 0; c < ch; c++)
-#pragma GCC unroll 4
-    for (int r = 0; r < mr; r++) a[c][r][0] = a[c][r][1] = _mm256_setzero_ps();
+  for (int r = 0; r < mr; r++) tot[r][0] = tot[r][1] = _mm256_setzero_ps();
   const float *wk = w + n0;
   size_t k = 0;
-  for (; k + ch <= K; k += ch) {
+  for (size_t k0 = 0; k0 < K; k0 += OC_KCH) {
+    const size_t kend = K - k0 < OC_KCH ? K : k0 + OC_KCH;
 #pragma GCC unroll 4
-    for (int c = 0; c < ch; c++, wk += N) {
+    for (int c = 0; c < ch; c++)
+#pragma GCC unroll 4
+      for (int r = 0; r < mr; r++) a[c][r][0] = a[c][r][1] = _mm256_setzero_ps();
+    for (; k + ch <= kend; k += ch) {
+#pragma GCC unroll 4
+      for (int c = 0; c < ch; c++, wk += N) {
+        const __m256 w0 = _mm256_maskload_ps(wk, m0), w1 = _mm256_maskload_ps(wk + 8, m1);
+#pragma GCC unroll 4
+        for (int r = 0; r < mr; r++) {
+          const __m256 xv = _mm256_broadcast_ss(x + r * ldx + k + c);
+          a[c][r][0] = _mm256_fmadd_ps(xv, w0, a[c][r][0]);
+          a[c][r][1] = _mm256_fmadd_ps(xv, w1, a[c][r][1]);
+        }
+      }
+    }
+    for (; k < kend; k++, wk += N) {
       const __m256 w0 = _mm256_maskload_ps(wk, m0), w1 = _mm256_maskload_ps(wk + 8, m1);
 #pragma GCC unroll 4
       for (int r = 0; r < mr; r++) {
-        const __m256 xv = _mm256_broadcast_ss(x + r * ldx + k + c);
-        a[c][r][0] = _mm256_fmadd_ps(xv, w0, a[c][r][0]);
-        a[c][r][1] = _mm256_fmadd_ps(xv, w1, a[c][r][1]);
+        const __m256 xv = _mm256_broadcast_ss(x + r * ldx + k);
+        a[0][r][0] = _mm256_fmadd_ps(xv, w0, a[0][r][0]);
+        a[0][r][1] = _mm256_fmadd_ps(xv, w1, a[0][r][1]);
       }
     }
-  }
-  for (; k < K; k++, wk += N) {
-    const __m256 w0 = _mm256_maskload_ps(wk, m0), w1 = _mm256_maskload_ps(wk + 8, m1);
 #pragma GCC unroll 4
-    for (int r = 0; r < mr; r++) {
-      const __m256 xv = _mm256_broadcast_ss(x + r * ldx + k);
-      a[0][r][0] = _mm256_fmadd_ps(xv, w0, a[0][r][0]);
-      a[0][r][1] = _mm256_fmadd_ps(xv, w1, a[0][r][1]);
-    }
+    for (int r = 0; r < mr; r++)
+      for (int c = 0; c < ch; c++) {
+        tot[r][0] = _mm256_add_ps(tot[r][0], a[c][r][0]);
+        tot[r][1] = _mm256_add_ps(tot[r][1], a[c][r][1]);
+      }
   }
 #pragma GCC unroll 4
   for (int r = 0; r < mr; r++) {
-    for (int c = 1; c < ch; c++) {
-      a[0][r][0] = _mm256_add_ps(a[0][r][0], a[c][r][0]);
-      a[0][r][1] = _mm256_add_ps(a[0][r][1], a[c][r][1]);
-    }
-    _mm256_maskstore_ps(y + r * ldy + n0, m0, a[0][r][0]);
-    _mm256_maskstore_ps(y + r * ldy + n0 + 8, m1, a[0][r][1]);
+    _mm256_maskstore_ps(y + r * ldy + n0, m0, tot[r][0]);
+    _mm256_maskstore_ps(y + r * ldy + n0 + 8, m1, tot[r][1]);
   }
 }
 

@@ -13,57 +13,65 @@
 
 #define OC_INLINE static inline __attribute__((always_inline))
 #define OC_MR 8
+#define OC_KCH 256 /* k per separately summed chunk (a multiple of 4) */
 
 OC_INLINE void tile_kn(const int mr, const int pf, size_t K, size_t N, size_t n0, __mmask16 cm,
     const float *x, size_t ldx, const float *w, const float *bias, orthoconv_activation act,
     int whole, float *y, size_t ldy, const float *pfx, size_t pf_rows) {
   /* Fewer than 4 rows cannot hide the FMA latency: they split k over 4 chains. */
   const int ch = mr >= 4 ? 1 : 4;
-  __m512 acc[4][OC_MR];
-#pragma GCC unroll 4
-  for (int c = 0; c < ch; c++)
+  /* One chain over all of K would grow its rounding error with K; chunks of
+   * OC_KCH k are summed apart, then added up (error ~ OC_KCH + K / OC_KCH). */
+  __m512 acc[4][OC_MR], tot[OC_MR];
 #pragma GCC unroll 8
-    for (int r = 0; r < mr; r++) acc[c][r] = _mm512_setzero_ps();
+  for (int r = 0; r < mr; r++) tot[r] = _mm512_setzero_ps();
   const float *wk = w + n0;
   /* prefetch cursor over the next block: pf_rows rows of K floats */
   const float *prow = pfx;
   size_t pcol = 0, prows = pf_rows;
   size_t k = 0;
-  for (; k + ch <= K; k += ch) {
+  for (size_t k0 = 0; k0 < K; k0 += OC_KCH) {
+    const size_t kend = K - k0 < OC_KCH ? K : k0 + OC_KCH;
 #pragma GCC unroll 4
-    for (int c = 0; c < ch; c++, wk += N) {
-      const __m512 wv = _mm512_maskz_loadu_ps(cm, wk);
+    for (int c = 0; c < ch; c++)
 #pragma GCC unroll 8
-      for (int r = 0; r < mr; r++)
-        acc[c][r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k + c]), wv, acc[c][r]);
-    }
-    /* the block consumes mr lines of X per 16 k: prefetch as many ahead */
-    if (pf && (k & 15) == 15 && prows) {
+      for (int r = 0; r < mr; r++) acc[c][r] = _mm512_setzero_ps();
+    for (; k + ch <= kend; k += ch) {
+#pragma GCC unroll 4
+      for (int c = 0; c < ch; c++, wk += N) {
+        const __m512 wv = _mm512_maskz_loadu_ps(cm, wk);
 #pragma GCC unroll 8
-      for (int r = 0; r < mr; r++) {
-        if (!prows) break;
-        _mm_prefetch((const char *)(prow + pcol), _MM_HINT_T1);
-        pcol += 16;
-        if (pcol >= K) {
-          pcol = 0;
-          prow += ldx;
-          prows--;
+        for (int r = 0; r < mr; r++)
+          acc[c][r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k + c]), wv, acc[c][r]);
+      }
+      /* the block consumes mr lines of X per 16 k: prefetch as many ahead */
+      if (pf && (k & 15) == 15 && prows) {
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+          if (!prows) break;
+          _mm_prefetch((const char *)(prow + pcol), _MM_HINT_T1);
+          pcol += 16;
+          if (pcol >= K) {
+            pcol = 0;
+            prow += ldx;
+            prows--;
+          }
         }
       }
     }
-  }
-  for (; k < K; k++, wk += N) {
-    const __m512 wv = _mm512_maskz_loadu_ps(cm, wk);
+    for (; k < kend; k++, wk += N) {
+      const __m512 wv = _mm512_maskz_loadu_ps(cm, wk);
 #pragma GCC unroll 8
-    for (int r = 0; r < mr; r++) acc[0][r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), wv, acc[0][r]);
-  }
+      for (int r = 0; r < mr; r++) acc[0][r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), wv, acc[0][r]);
+    }
 #pragma GCC unroll 8
-  for (int r = 0; r < mr; r++)
-    for (int c = 1; c < ch; c++) acc[0][r] = _mm512_add_ps(acc[0][r], acc[c][r]);
+    for (int r = 0; r < mr; r++)
+      for (int c = 0; c < ch; c++) tot[r] = _mm512_add_ps(tot[r], acc[c][r]);
+  }
   const __m512 b = bias ? _mm512_maskz_loadu_ps(cm, bias + n0) : _mm512_setzero_ps();
 #pragma GCC unroll 8
   for (int r = 0; r < mr; r++) {
-    __m512 v = _mm512_add_ps(acc[0][r], b);
+    __m512 v = _mm512_add_ps(tot[r], b);
     if (act == ORTHOCONV_ACT_SOFTMAX) {
       if (whole) v = orthoconv_avx512_softmax16(v, cm);
     } else if (act != ORTHOCONV_ACT_NONE) {
