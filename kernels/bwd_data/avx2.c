@@ -74,12 +74,20 @@ void orthoconv_bwd_data_ukernel_6x16__avx2_tr(size_t M, size_t K, size_t N,
     const size_t kb = K - k0 < kc ? K - k0 : kc, kb16 = (kb + 15) & ~(size_t)15;
     for (size_t n0 = 0; n0 < N; n0 += BD_NC) {
       const size_t nc = N - n0 < BD_NC ? N - n0 : BD_NC;
-      for (size_t kk = 0; kk < kb; kk++) {
-        const float *wr = w + (k0 + kk) * N + n0;
-        for (size_t n = 0; n < nc; n++) wt[n][kk] = wr[n];
+      /* 8 k of one filter per gather (stride N); the masked gather of the last
+       * group reads no row past k0 + kb and zero-fills the padding. */
+      const __m256i vidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)N));
+      for (size_t kk = 0; kk < kb16; kk += 8) {
+        if (kk >= kb) {
+          for (size_t n = 0; n < nc; n++) _mm256_store_ps(&wt[n][kk], _mm256_setzero_ps());
+          continue;
+        }
+        const __m256i km = orthoconv_avx2_ops_tail(kb - kk);
+        const float *base = w + (k0 + kk) * N + n0;
+        for (size_t n = 0; n < nc; n++)
+          _mm256_store_ps(&wt[n][kk], _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base + n, vidx,
+                                                               _mm256_castsi256_ps(km), 4));
       }
-      for (size_t n = 0; n < nc; n++)
-        for (size_t kk = kb; kk < kb16; kk++) wt[n][kk] = 0.0f;
       a.nc = nc;
       a.add = n0 > 0;
       for (size_t m = 0; m < M; m += BD_MR) {

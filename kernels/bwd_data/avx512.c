@@ -2,7 +2,8 @@
  *
  * dx[m][k..k+16) needs column n of W along k, which the K x N layout strides by
  * N: each block of up to kc k x 16 filters of W is transposed once per call into
- * a stack buffer (zero-padded to whole 64-k groups), then every tile of 4 rows x
+ * a stack buffer (zero-padded to whole 64-k groups) by stride-N gathers (a
+ * scalar transpose cost as much as the whole M = 49 product), then every tile of 4 rows x
  * 64 k runs an outer product over the filters: per filter 4 loads of W^T, 4
  * broadcasts of dy, 16 FMAs, with 16 accumulators + 4 W + 1 broadcast registers.
  * The transpose is K*N moves against M*K*N FMAs. The first 16-filter block
@@ -66,7 +67,7 @@ static bd_tile_fn *const bd_tiles[BD_MR][4] = { BD_ROW(1), BD_ROW(2), BD_ROW(3),
 /* t[0] = k block: the columns of dx (and of W^T in L1) one sweep over M covers. */
 void orthoconv_bwd_data_ukernel_4x64__avx512_tr(size_t M, size_t K, size_t N,
     const float *dy, size_t lddy, const float *w, float *dx, size_t lddx, const int *t) {
-  const size_t kc = t[0] >= 64 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)63 : 256;
+  const size_t kc = t[0] >= 64 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)63 : 1024;
   float wt[BD_NC][BD_KC] __attribute__((aligned(64)));
   bd_args a;
   a.lddy = lddy;
@@ -75,15 +76,20 @@ void orthoconv_bwd_data_ukernel_4x64__avx512_tr(size_t M, size_t K, size_t N,
     const size_t kb = K - k0 < kc ? K - k0 : kc, kb64 = (kb + 63) & ~(size_t)63;
     for (size_t n0 = 0; n0 < N; n0 += BD_NC) {
       const size_t nc = N - n0 < BD_NC ? N - n0 : BD_NC;
-      const __mmask16 cm = orthoconv_avx512_ops_tail(nc);
-      /* one masked row load per k, scattered into the nc rows of W^T */
-      for (size_t kk = 0; kk < kb; kk++) {
-        float row[16];
-        _mm512_storeu_ps(row, _mm512_maskz_loadu_ps(cm, w + (k0 + kk) * N + n0));
-        for (size_t n = 0; n < nc; n++) wt[n][kk] = row[n];
+      /* 16 k of one filter per gather (stride N); the masked gather of the
+       * last group reads no row past k0 + kb and zero-fills the padding. */
+      const __m512i vidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)N));
+      for (size_t kk = 0; kk < kb64; kk += 16) {
+        const __mmask16 km = orthoconv_avx512_ops_tail(kb > kk ? kb - kk : 0);
+        if (!km) {
+          for (size_t n = 0; n < nc; n++) _mm512_store_ps(&wt[n][kk], _mm512_setzero_ps());
+          continue;
+        }
+        const float *base = w + (k0 + kk) * N + n0;
+        for (size_t n = 0; n < nc; n++)
+          _mm512_store_ps(&wt[n][kk], _mm512_mask_i32gather_ps(_mm512_setzero_ps(), km, vidx, base + n, 4));
       }
-      for (size_t n = 0; n < nc; n++)
-        for (size_t kk = kb; kk < kb64; kk++) wt[n][kk] = 0.0f;
       a.nc = nc;
       a.add = n0 > 0;
       for (size_t m = 0; m < M; m += BD_MR) {
