@@ -6,8 +6,9 @@
  * 3 dy quads = 29 registers. Per row of X: 2 x loads, then either 3 dy quads used
  * in place as FMLA-by-element lanes (when the tile's filters are consecutive, the
  * usual case) or one scalar load per filter (a scattered trainable set).
- * Sums over M go in chunks of 512 rows into a stack total, which keeps fp32 error
- * growth at ~(512 + M/512) eps instead of ~M eps for M in the tens of thousands.
+ * Rows go in chunks of 512, outermost: X is read from memory once, and the chunk
+ * sums are added in dw, which keeps fp32 error growth at ~(512 + M/512) eps
+ * instead of ~M eps for M in the tens of thousands.
  * dbias is a separate pass over dy (M x N, small next to X).
  * Unmeasured on Arm hardware. */
 #include "ukernel_decls.h"
@@ -16,65 +17,59 @@
 #define BWW_MCHUNK 512
 #define BWW_NCMAX 12
 
-/* tot[j][0..8) = sum over all rows of x[m][k0..k0+8) * dy[m][cols[j]].
+/* tot[j][0..8) = sum over rows [0, M) of x[m][0..8) * dy[m][cols[j]].
  * CONTIG: cols[j] = cols[0] + j, dy read as quads (rows < msafe full loads).
  * TAIL: fewer than 8 k remain (kb), x read with partial loads. */
 ORTHOCONV_NEON_INLINE void bww_tile(const int NC, const int CONTIG, const int TAIL, size_t M,
     size_t kb, const float *x, size_t ldx, const float *dy, size_t lddy, const size_t *cols,
     size_t msafe, float tot[BWW_NCMAX][8]) {
   size_t col[BWW_NCMAX];
+  float32x4_t acc[BWW_NCMAX][2];
   ORTHOCONV_NEON_UNROLL
   for (int j = 0; j < NC; j++) {
     col[j] = cols[j];
-    vst1q_f32(tot[j], vdupq_n_f32(0.0f));
-    vst1q_f32(tot[j] + 4, vdupq_n_f32(0.0f));
+    acc[j][0] = acc[j][1] = vdupq_n_f32(0.0f);
   }
   const float *dyc = dy + cols[0];
-  for (size_t m0 = 0; m0 < M; m0 += BWW_MCHUNK) {
-    const size_t m1 = M - m0 < BWW_MCHUNK ? M : m0 + BWW_MCHUNK;
-    float32x4_t acc[BWW_NCMAX][2];
-    ORTHOCONV_NEON_UNROLL
-    for (int j = 0; j < NC; j++) acc[j][0] = acc[j][1] = vdupq_n_f32(0.0f);
-    for (size_t m = m0; m < m1; m++) {
-      const float *xr = x + m * ldx;
-      float32x4_t x0, x1;
-      if (TAIL) {
-        x0 = orthoconv_neon_ld_part(xr, orthoconv_neon_lanes(kb, 0));
-        x1 = orthoconv_neon_ld_part(xr + 4, orthoconv_neon_lanes(kb, 4));
-      } else {
-        x0 = vld1q_f32(xr);
-        x1 = vld1q_f32(xr + 4);
+  for (size_t m = 0; m < M; m++) {
+    const float *xr = x + m * ldx;
+    float32x4_t x0, x1;
+    if (TAIL) {
+      x0 = orthoconv_neon_ld_part(xr, orthoconv_neon_lanes(kb, 0));
+      x1 = orthoconv_neon_ld_part(xr + 4, orthoconv_neon_lanes(kb, 4));
+    } else {
+      x0 = vld1q_f32(xr);
+      x1 = vld1q_f32(xr + 4);
+    }
+    if (CONTIG) {
+      const float *d = dyc + m * lddy;
+      float32x4_t dq[3];
+      ORTHOCONV_NEON_UNROLL
+      for (int v = 0; v < (NC + 3) / 4; v++)
+        dq[v] = m < msafe ? vld1q_f32(d + 4 * v)
+                          : orthoconv_neon_ld_part(d + 4 * v, orthoconv_neon_lanes((size_t)NC, 4 * (size_t)v));
+#define BWW_STEP(j)                                                       \
+      if (j < NC) {                                                         \
+        acc[j][0] = vfmaq_laneq_f32(acc[j][0], x0, dq[(j) / 4], (j) % 4);   \
+        acc[j][1] = vfmaq_laneq_f32(acc[j][1], x1, dq[(j) / 4], (j) % 4);   \
       }
-      if (CONTIG) {
-        const float *d = dyc + m * lddy;
-        float32x4_t dq[3];
-        ORTHOCONV_NEON_UNROLL
-        for (int v = 0; v < (NC + 3) / 4; v++)
-          dq[v] = m < msafe ? vld1q_f32(d + 4 * v)
-                            : orthoconv_neon_ld_part(d + 4 * v, orthoconv_neon_lanes((size_t)NC, 4 * (size_t)v));
-#define BWW_STEP(j)                                                         \
-        if (j < NC) {                                                         \
-          acc[j][0] = vfmaq_laneq_f32(acc[j][0], x0, dq[(j) / 4], (j) % 4);   \
-          acc[j][1] = vfmaq_laneq_f32(acc[j][1], x1, dq[(j) / 4], (j) % 4);   \
-        }
-        BWW_STEP(0) BWW_STEP(1) BWW_STEP(2) BWW_STEP(3) BWW_STEP(4) BWW_STEP(5)
-        BWW_STEP(6) BWW_STEP(7) BWW_STEP(8) BWW_STEP(9) BWW_STEP(10) BWW_STEP(11)
+      BWW_STEP(0) BWW_STEP(1) BWW_STEP(2) BWW_STEP(3) BWW_STEP(4) BWW_STEP(5)
+      BWW_STEP(6) BWW_STEP(7) BWW_STEP(8) BWW_STEP(9) BWW_STEP(10) BWW_STEP(11)
 #undef BWW_STEP
-      } else {
-        const float *d = dy + m * lddy;
-        ORTHOCONV_NEON_UNROLL
-        for (int j = 0; j < NC; j++) {
-          const float s = d[col[j]];
-          acc[j][0] = vfmaq_n_f32(acc[j][0], x0, s);
-          acc[j][1] = vfmaq_n_f32(acc[j][1], x1, s);
-        }
+    } else {
+      const float *d = dy + m * lddy;
+      ORTHOCONV_NEON_UNROLL
+      for (int j = 0; j < NC; j++) {
+        const float s = d[col[j]];
+        acc[j][0] = vfmaq_n_f32(acc[j][0], x0, s);
+        acc[j][1] = vfmaq_n_f32(acc[j][1], x1, s);
       }
     }
-    ORTHOCONV_NEON_UNROLL
-    for (int j = 0; j < NC; j++) {
-      vst1q_f32(tot[j], vaddq_f32(vld1q_f32(tot[j]), acc[j][0]));
-      vst1q_f32(tot[j] + 4, vaddq_f32(vld1q_f32(tot[j] + 4), acc[j][1]));
-    }
+  }
+  ORTHOCONV_NEON_UNROLL
+  for (int j = 0; j < NC; j++) {
+    vst1q_f32(tot[j], acc[j][0]);
+    vst1q_f32(tot[j] + 4, acc[j][1]);
   }
 }
 
@@ -132,31 +127,42 @@ void orthoconv_bwd_weights_ukernel_8x12__neon_laneq(size_t M, size_t K, size_t N
     const float *x, size_t ldx, const float *dy, size_t lddy,
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
   (void)t;
-  for (size_t n = 0; n < N; n++)
-    if (trainable && !trainable[n])
-      for (size_t k = 0; k < K; k++) dw[k * N + n] = 0.0f;
+  for (size_t k = 0; k < K; k++)
+    for (size_t n = 0; n < N; n++)
+      if ((trainable && !trainable[n]) || M == 0) dw[k * N + n] = 0.0f;
   float tot[BWW_NCMAX][8];
   size_t cols[BWW_NCMAX];
-  size_t next = 0; /* first filter not yet given to a chunk */
-  for (;;) {
-    size_t nc = 0;
-    while (next < N && nc < BWW_NCMAX) {
-      if (!trainable || trainable[next]) cols[nc++] = next;
-      next++;
-    }
-    if (nc == 0) break;
-    const int contig = cols[nc - 1] - cols[0] == nc - 1;
-    const size_t msafe = orthoconv_neon_rows_safe(M, lddy, N - cols[0], 4 * ((nc + 3) / 4));
-    const size_t ntail = (nc + 3) / 4 * 4;
-    for (size_t j = nc; j < ntail; j++) cols[j] = cols[0];
-    for (size_t k0 = 0; k0 < K; k0 += 8) {
-      const size_t kb = K - k0 < 8 ? K - k0 : 8;
-      if (kb < 8)
-        bww_tail[ntail / 4 - 1](M, kb, x + k0, ldx, dy, lddy, cols, msafe, tot);
-      else
-        (contig ? bww_contig : bww_gather)[nc - 1](M, kb, x + k0, ldx, dy, lddy, cols, msafe, tot);
-      for (size_t j = 0; j < nc; j++)
-        for (size_t kk = 0; kk < kb; kk++) dw[(k0 + kk) * N + cols[j]] = tot[j][kk];
+  /* Row chunks outermost: a chunk's rows of X (512 x 64-byte lines per pair of
+   * k blocks) stay in L1/L2 while every k block and filter chunk uses them, so
+   * X comes from memory once even when M x K is far larger than the caches. */
+  for (size_t m0 = 0; m0 < M; m0 += BWW_MCHUNK) {
+    const size_t mc = M - m0 < BWW_MCHUNK ? M - m0 : BWW_MCHUNK;
+    const float *xc = x + m0 * ldx, *dyc = dy + m0 * lddy;
+    size_t next = 0; /* first filter not yet given to a filter chunk */
+    for (;;) {
+      size_t nc = 0;
+      while (next < N && nc < BWW_NCMAX) {
+        if (!trainable || trainable[next]) cols[nc++] = next;
+        next++;
+      }
+      if (nc == 0) break;
+      const int contig = cols[nc - 1] - cols[0] == nc - 1;
+      const size_t msafe = orthoconv_neon_rows_safe(mc, lddy, N - cols[0], 4 * ((nc + 3) / 4));
+      const size_t ntail = (nc + 3) / 4 * 4;
+      for (size_t j = nc; j < ntail; j++) cols[j] = cols[0];
+      for (size_t k0 = 0; k0 < K; k0 += 8) {
+        const size_t kb = K - k0 < 8 ? K - k0 : 8;
+        if (kb < 8)
+          bww_tail[ntail / 4 - 1](mc, kb, xc + k0, ldx, dyc, lddy, cols, msafe, tot);
+        else
+          (contig ? bww_contig : bww_gather)[nc - 1](mc, kb, xc + k0, ldx, dyc, lddy, cols, msafe, tot);
+        /* Chunk sums add up in dw: fp32 error grows ~(512 + M/512) eps, not ~M eps. */
+        for (size_t j = 0; j < nc; j++)
+          for (size_t kk = 0; kk < kb; kk++) {
+            float *o = &dw[(k0 + kk) * N + cols[j]];
+            *o = m0 ? *o + tot[j][kk] : tot[j][kk];
+          }
+      }
     }
   }
   if (dbias) bww_dbias(M, N, dy, lddy, trainable, dbias);
