@@ -7,18 +7,19 @@
 #define ORTHOCONV_NEON_GEMM_H
 #include "neon_util.h"
 
-/* nb: real columns from n0 (<= 4*NV). b is read only inside its K x ldb buffer
+/* nb: real columns from n0 (<= 4*NV). b has krest >= K rows left in its buffer
  * (whose last row holds ldb floats): rows whose vectors would run past it use
  * partial loads. */
 ORTHOCONV_NEON_INLINE void orthoconv_neon_gemm_tile(const int MR, const int NV,
-    float32x4_t acc[6][3], size_t K, const float *a, size_t lda, const float *b, size_t ldb,
-    size_t n0, size_t nb) {
+    float32x4_t acc[6][3], size_t K, size_t krest, const float *a, size_t lda, const float *b,
+    size_t ldb, size_t n0, size_t nb) {
   ORTHOCONV_NEON_UNROLL
   for (int r = 0; r < MR; r++)
     ORTHOCONV_NEON_UNROLL
     for (int v = 0; v < NV; v++) acc[r][v] = vdupq_n_f32(0.0f);
   const float *bb = b + n0;
-  const size_t ksafe = orthoconv_neon_rows_safe(K, ldb, ldb - n0, (size_t)4 * NV);
+  size_t ksafe = orthoconv_neon_rows_safe(krest, ldb, ldb - n0, (size_t)4 * NV);
+  if (ksafe > K) ksafe = K;
   const size_t kq = ksafe < K ? ksafe & ~(size_t)3 : K & ~(size_t)3;
   size_t k = 0;
   for (; k < kq; k += 4) {

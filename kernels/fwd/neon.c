@@ -25,28 +25,35 @@
 
 /* ----------------------------------------------------------- 6x12 laneq, KN -- */
 
-/* Rows x[0..MR) (stride ldx) times columns [n0, n0 + nb) of w (K x N), nb <= 4*NV;
- * bias, activation (not softmax) and store into y rows. */
-ORTHOCONV_NEON_INLINE void fwd_kn_tile(const int MR, const int NV, size_t K, size_t N,
-    size_t n0, size_t nb, const float *x, size_t ldx, const float *w, const float *bias,
-    orthoconv_activation act, float *y, size_t ldy) {
+#define FWD_KCHUNK 256 /* a multiple of 4 */
+
+/* Rows x[0..MR) (stride ldx) times columns [n0, n0 + nb) of w (kc x N rows of a
+ * buffer with krest rows left), nb <= 4*NV. K is summed in chunks (see the
+ * driver): add = not the first chunk (y holds the sum so far), last = apply bias
+ * and the activation (not softmax) before storing. */
+ORTHOCONV_NEON_INLINE void fwd_kn_tile(const int MR, const int NV, size_t kc, size_t krest,
+    size_t N, size_t n0, size_t nb, const float *x, size_t ldx, const float *w,
+    const float *bias, orthoconv_activation act, float *y, size_t ldy, int add, int last) {
   float32x4_t acc[6][3];
-  orthoconv_neon_gemm_tile(MR, NV, acc, K, x, ldx, w, N, n0, nb);
+  orthoconv_neon_gemm_tile(MR, NV, acc, kc, krest, x, ldx, w, N, n0, nb);
   ORTHOCONV_NEON_UNROLL
   for (int r = 0; r < MR; r++)
     ORTHOCONV_NEON_UNROLL
     for (int v = 0; v < NV; v++) {
-      const size_t c = orthoconv_neon_lanes(nb, 4 * v);
-      const float32x4_t o = orthoconv_neon_epilogue(acc[r][v], bias, n0 + 4 * v, c, act);
-      orthoconv_neon_st_part(y + r * ldy + n0 + 4 * v, o, c);
+      const size_t c = orthoconv_neon_lanes(nb, 4 * (size_t)v);
+      float *p = y + r * ldy + n0 + 4 * v;
+      float32x4_t o = acc[r][v];
+      if (add) o = vaddq_f32(orthoconv_neon_ld_part(p, c), o);
+      if (last) o = orthoconv_neon_epilogue(o, bias, n0 + 4 * v, c, act);
+      orthoconv_neon_st_part(p, o, c);
     }
 }
 
 #define ORTHOCONV_FWD_KN_TILE(MR, NV)                                                   \
-  static void fwd_kn_tile_##MR##x##NV(size_t K, size_t N, size_t n0, size_t nb,        \
-      const float *x, size_t ldx, const float *w, const float *bias,                   \
-      orthoconv_activation act, float *y, size_t ldy) {                                \
-    fwd_kn_tile(MR, NV, K, N, n0, nb, x, ldx, w, bias, act, y, ldy);                   \
+  static void fwd_kn_tile_##MR##x##NV(size_t kc, size_t krest, size_t N, size_t n0,    \
+      size_t nb, const float *x, size_t ldx, const float *w, const float *bias,        \
+      orthoconv_activation act, float *y, size_t ldy, int add, int last) {             \
+    fwd_kn_tile(MR, NV, kc, krest, N, n0, nb, x, ldx, w, bias, act, y, ldy, add, last); \
   }
 #define ORTHOCONV_FWD_KN_TILES(MR) ORTHOCONV_FWD_KN_TILE(MR, 1) ORTHOCONV_FWD_KN_TILE(MR, 2) ORTHOCONV_FWD_KN_TILE(MR, 3)
 ORTHOCONV_FWD_KN_TILES(1)
@@ -56,8 +63,8 @@ ORTHOCONV_FWD_KN_TILES(4)
 ORTHOCONV_FWD_KN_TILES(5)
 ORTHOCONV_FWD_KN_TILES(6)
 
-typedef void fwd_kn_tile_fn(size_t, size_t, size_t, size_t, const float *, size_t,
-    const float *, const float *, orthoconv_activation, float *, size_t);
+typedef void fwd_kn_tile_fn(size_t, size_t, size_t, size_t, size_t, const float *, size_t,
+    const float *, const float *, orthoconv_activation, float *, size_t, int, int);
 static fwd_kn_tile_fn *const fwd_kn_tiles[6][3] = {
   { fwd_kn_tile_1x1, fwd_kn_tile_1x2, fwd_kn_tile_1x3 },
   { fwd_kn_tile_2x1, fwd_kn_tile_2x2, fwd_kn_tile_2x3 },
@@ -76,8 +83,14 @@ void orthoconv_fwd_ukernel_6x12__neon_laneq(size_t M, size_t K, size_t N, const 
     /* Column blocks of 12 keep all of a tile in registers; for N = 10 there is one. */
     for (size_t n0 = 0; n0 < N; n0 += 12) {
       const size_t nb = N - n0 < 12 ? N - n0 : 12;
-      fwd_kn_tiles[mr - 1][(nb + 3) / 4 - 1](K, N, n0, nb, x + m * ldx, ldx, w, bias, act,
-                                             y + m * ldy, ldy);
+      /* K in chunks of 256 whose sums add up in y: one fp32 chain over K = 1024
+       * would let rounding error grow ~K eps, past the 1e-5 contract in the
+       * worst case; chunks keep it at ~(256 + K/256) eps. y rows are in cache. */
+      for (size_t k0 = 0; k0 < K; k0 += FWD_KCHUNK) {
+        const size_t kc = K - k0 < FWD_KCHUNK ? K - k0 : FWD_KCHUNK;
+        fwd_kn_tiles[mr - 1][(nb + 3) / 4 - 1](kc, K - k0, N, n0, nb, x + m * ldx + k0, ldx,
+            w + k0 * N, bias, act, y + m * ldy, ldy, k0 > 0, k0 + kc == K);
+      }
     }
     if (act == ORTHOCONV_ACT_SOFTMAX)
       for (size_t r = 0; r < mr; r++) orthoconv_neon_softmax_row(y + (m + r) * ldy, N);

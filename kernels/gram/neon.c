@@ -18,14 +18,14 @@
 /* ---------------------------------------------------------------------- Gram -- */
 
 /* Diagonal block at filter i0 with NV vectors (nb = real filters <= 4*NV). */
-ORTHOCONV_NEON_INLINE void gram_diag(const int NV, size_t K, size_t N, size_t i0, size_t nb,
-    const float *w, float *g) {
+ORTHOCONV_NEON_INLINE void gram_diag(const int NV, size_t K, size_t krest, size_t N, size_t i0,
+    size_t nb, const float *w, float *g, int add) {
   float32x4_t acc[12][3];
   ORTHOCONV_NEON_UNROLL
   for (int i = 0; i < 4 * NV; i++)
     ORTHOCONV_NEON_UNROLL
     for (int v = i / 4; v < NV; v++) acc[i][v] = vdupq_n_f32(0.0f);
-  const size_t ksafe = orthoconv_neon_rows_safe(K, N, N - i0, (size_t)4 * NV);
+  const size_t ksafe = orthoconv_neon_rows_safe(krest, N, N - i0, (size_t)4 * NV);
   for (size_t k = 0; k < K; k++) {
     const float *wr = w + k * N + i0;
     float32x4_t q[3];
@@ -49,20 +49,23 @@ ORTHOCONV_NEON_INLINE void gram_diag(const int NV, size_t K, size_t N, size_t i0
     ORTHOCONV_NEON_UNROLL
     for (int v = i / 4; v < NV; v++) vst1q_f32(&t[i][4 * v], acc[i][v]);
   for (size_t i = 0; i < nb; i++)
-    for (size_t j = i; j < nb; j++) g[(i0 + i) * N + i0 + j] = g[(i0 + j) * N + i0 + i] = t[i][j];
+    for (size_t j = i; j < nb; j++) {
+      const float v = add ? g[(i0 + i) * N + i0 + j] + t[i][j] : t[i][j];
+      g[(i0 + i) * N + i0 + j] = g[(i0 + j) * N + i0 + i] = v;
+    }
 }
 
 /* Filters [ia, ia + 4*RQ) against [j0, j0 + 4*NV), j0 > ia (above the diagonal);
  * ni, nj: real filters in each range. */
-ORTHOCONV_NEON_INLINE void gram_off(const int RQ, const int NV, size_t K, size_t N, size_t ia,
-    size_t ni, size_t j0, size_t nj, const float *w, float *g) {
+ORTHOCONV_NEON_INLINE void gram_off(const int RQ, const int NV, size_t K, size_t krest, size_t N,
+    size_t ia, size_t ni, size_t j0, size_t nj, const float *w, float *g, int add) {
   float32x4_t acc[8][3];
   ORTHOCONV_NEON_UNROLL
   for (int i = 0; i < 4 * RQ; i++)
     ORTHOCONV_NEON_UNROLL
     for (int v = 0; v < NV; v++) acc[i][v] = vdupq_n_f32(0.0f);
   const size_t ends = j0 + 4 * (size_t)NV > ia + 4 * (size_t)RQ ? j0 + 4 * (size_t)NV : ia + 4 * (size_t)RQ;
-  const size_t ksafe = orthoconv_neon_rows_safe(K, N, N, ends);
+  const size_t ksafe = orthoconv_neon_rows_safe(krest, N, N, ends);
   for (size_t k = 0; k < K; k++) {
     const float *wr = w + k * N;
     float32x4_t rq[2], cq[3];
@@ -88,20 +91,27 @@ ORTHOCONV_NEON_INLINE void gram_off(const int RQ, const int NV, size_t K, size_t
     ORTHOCONV_NEON_UNROLL
     for (int v = 0; v < NV; v++) vst1q_f32(&t[i][4 * v], acc[i][v]);
   for (size_t i = 0; i < ni && i < 4 * (size_t)RQ; i++)
-    for (size_t j = 0; j < nj; j++) g[(ia + i) * N + j0 + j] = g[(j0 + j) * N + ia + i] = t[i][j];
+    for (size_t j = 0; j < nj; j++) {
+      const float v = add ? g[(ia + i) * N + j0 + j] + t[i][j] : t[i][j];
+      g[(ia + i) * N + j0 + j] = g[(j0 + j) * N + ia + i] = v;
+    }
 }
 
-static void gram_diag_1(size_t K, size_t N, size_t i0, size_t nb, const float *w, float *g) { gram_diag(1, K, N, i0, nb, w, g); }
-static void gram_diag_2(size_t K, size_t N, size_t i0, size_t nb, const float *w, float *g) { gram_diag(2, K, N, i0, nb, w, g); }
-static void gram_diag_3(size_t K, size_t N, size_t i0, size_t nb, const float *w, float *g) { gram_diag(3, K, N, i0, nb, w, g); }
-static void (*const gram_diags[3])(size_t, size_t, size_t, size_t, const float *, float *) = {
-  gram_diag_1, gram_diag_2, gram_diag_3 };
+typedef void gram_diag_fn(size_t, size_t, size_t, size_t, size_t, const float *, float *, int);
+#define GRAM_DIAG(NV)                                                                   \
+  static void gram_diag_##NV(size_t K, size_t krest, size_t N, size_t i0, size_t nb,   \
+      const float *w, float *g, int add) {                                             \
+    gram_diag(NV, K, krest, N, i0, nb, w, g, add);                                     \
+  }
+GRAM_DIAG(1) GRAM_DIAG(2) GRAM_DIAG(3)
+static gram_diag_fn *const gram_diags[3] = { gram_diag_1, gram_diag_2, gram_diag_3 };
 
-typedef void gram_off_fn(size_t, size_t, size_t, size_t, size_t, size_t, const float *, float *);
+typedef void gram_off_fn(size_t, size_t, size_t, size_t, size_t, size_t, size_t, const float *,
+    float *, int);
 #define GRAM_OFF(RQ, NV)                                                                \
-  static void gram_off_##RQ##x##NV(size_t K, size_t N, size_t ia, size_t ni, size_t j0, \
-      size_t nj, const float *w, float *g) {                                           \
-    gram_off(RQ, NV, K, N, ia, ni, j0, nj, w, g);                                      \
+  static void gram_off_##RQ##x##NV(size_t K, size_t krest, size_t N, size_t ia,        \
+      size_t ni, size_t j0, size_t nj, const float *w, float *g, int add) {            \
+    gram_off(RQ, NV, K, krest, N, ia, ni, j0, nj, w, g, add);                          \
   }
 GRAM_OFF(1, 1) GRAM_OFF(1, 2) GRAM_OFF(1, 3) GRAM_OFF(2, 1) GRAM_OFF(2, 2) GRAM_OFF(2, 3)
 static gram_off_fn *const gram_offs[2][3] = { { gram_off_1x1, gram_off_1x2, gram_off_1x3 },
@@ -110,14 +120,20 @@ static gram_off_fn *const gram_offs[2][3] = { { gram_off_1x1, gram_off_1x2, gram
 void orthoconv_gram_ukernel_12x12__neon_sym(size_t K, size_t N, const float *w, float *g,
     const int *t) {
   (void)t;
-  for (size_t i0 = 0; i0 < N; i0 += 12) {
-    const size_t nb = N - i0 < 12 ? N - i0 : 12;
-    gram_diags[(nb + 3) / 4 - 1](K, N, i0, nb, w, g);
-    for (size_t j0 = i0 + 12; j0 < N; j0 += 12) {
-      const size_t nj = N - j0 < 12 ? N - j0 : 12;
-      for (size_t ia = i0; ia < i0 + nb; ia += 8) {
-        const size_t ni = i0 + nb - ia < 8 ? i0 + nb - ia : 8;
-        gram_offs[(ni + 3) / 4 - 1][(nj + 3) / 4 - 1](K, N, ia, ni, j0, nj, w, g);
+  /* K in chunks of 256 whose sums add up in g: ~(256 + K/256) eps of rounding
+   * error growth instead of ~K eps for one fp32 chain. */
+  for (size_t k0 = 0; k0 < K; k0 += 256) {
+    const size_t kc = K - k0 < 256 ? K - k0 : 256;
+    const float *wc = w + k0 * N;
+    for (size_t i0 = 0; i0 < N; i0 += 12) {
+      const size_t nb = N - i0 < 12 ? N - i0 : 12;
+      gram_diags[(nb + 3) / 4 - 1](kc, K - k0, N, i0, nb, wc, g, k0 > 0);
+      for (size_t j0 = i0 + 12; j0 < N; j0 += 12) {
+        const size_t nj = N - j0 < 12 ? N - j0 : 12;
+        for (size_t ia = i0; ia < i0 + nb; ia += 8) {
+          const size_t ni = i0 + nb - ia < 8 ? i0 + nb - ia : 8;
+          gram_offs[(ni + 3) / 4 - 1][(nj + 3) / 4 - 1](kc, K - k0, N, ia, ni, j0, nj, wc, g, k0 > 0);
+        }
       }
     }
   }
@@ -129,7 +145,7 @@ void orthoconv_gram_ukernel_12x12__neon_sym(size_t K, size_t N, const float *w, 
 ORTHOCONV_NEON_INLINE void reg_grad_tile(const int MR, const int NV, size_t N, size_t n0,
     size_t nb, const float *w, const float *a, const unsigned char *trainable, float *grad) {
   float32x4_t acc[6][3];
-  orthoconv_neon_gemm_tile(MR, NV, acc, N, w, N, a, N, n0, nb);
+  orthoconv_neon_gemm_tile(MR, NV, acc, N, N, w, N, a, N, n0, nb);
   ORTHOCONV_NEON_UNROLL
   for (int v = 0; v < NV; v++) {
     const size_t c = orthoconv_neon_lanes(nb, 4 * (size_t)v), nv0 = n0 + 4 * (size_t)v;
