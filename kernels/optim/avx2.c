@@ -1,8 +1,8 @@
 /* AVX2 optimizer steps: kernels/optim/avx512.c on 8-float vectors. Separate
  * multiplies and adds in the reference's order (bit-identical to scalar); flat
  * walk of the K x N arrays with lane masks from a repeated copy of trainable.
- * A vector with every lane live is stored plainly, a mixed one with vmaskmov,
- * which never writes a clear lane, so frozen w, velocity, m, v stay untouched. */
+ * A vector with every lane live is stored plainly, a mixed one lane by lane
+ * (never a clear lane), so frozen w, velocity, m, v stay untouched. */
 #include <math.h>
 #include "ukernel_decls.h"
 #include "avx2_ops.h"
@@ -23,9 +23,17 @@ OC_INLINE __m256i opt_mask(const unsigned char *rep, size_t phase, __m256i in) {
 OC_INLINE __m256 ld(const float *p, __m256i mk, int full) {
   return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
 }
+/* vmaskmov stores are slow on AMD cores: a mixed vector is stored lane by lane. */
 OC_INLINE void st(float *p, __m256i mk, int full, __m256 v) {
-  if (full) _mm256_storeu_ps(p, v);
-  else _mm256_maskstore_ps(p, mk, v);
+  if (full) {
+    _mm256_storeu_ps(p, v);
+    return;
+  }
+  const int live = orthoconv_avx2_ops_bits(mk);
+  float t[8];
+  _mm256_storeu_ps(t, v);
+  for (int l = 0; l < 8; l++)
+    if (live >> l & 1) p[l] = t[l];
 }
 
 /* ------------------------------------------------------------------------ SGD -- */
