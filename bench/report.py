@@ -44,12 +44,15 @@ def merge(args):
 def summary(args):
     cs = R.cases(R.load(args))
     pr = R.annotate(cs)
+    rows = R.summary_table(cs)
+    if len(rows) <= 2:
+        return  # no headline case in these files
     fma = ", ".join("%s %.0f" % kv for kv in sorted(((k, v / 1e9) for k, v in pr["fma"].items()), key=lambda kv: -kv[1]))
     bw = ", ".join("%s %.0f" % ("%d MiB" % (int(s) >> 20) if s >= 1 << 20 else "%d KiB" % (int(s) >> 10), b / 1e9)
                    for s, b in pr["read"])
     print("Forward K=1024 N=10, GFLOP/s (median). Probes: FMA peak GFLOP/s %s; read GB/s %s." % (fma, bw))
     print()
-    print("\n".join(R.summary_table(cs)))
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

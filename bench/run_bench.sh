@@ -32,7 +32,7 @@ done
 # Repetitions are interleaved at random, so a slow spell of the machine hits
 # every contender alike; medians are reported.
 [ -n "$reps" ] || reps=$([ $full = 1 ] && echo 7 || echo 5)
-[ -n "$min_time" ] || min_time=$([ $full = 1 ] && echo 0.2 || echo 0.04)
+[ -n "$min_time" ] || min_time=$([ $full = 1 ] && echo 0.1 || echo 0.04)
 
 exe=$build/bench/orthoconv-bench
 if [ ! -x "$exe" ]; then
