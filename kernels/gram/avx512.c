@@ -90,6 +90,93 @@ void orthoconv_gram_ukernel_16x16__avx512_syrk(size_t K, size_t N, const float *
   }
 }
 
+/* N <= 16 with 8-lane rotations ("rot"). Filters 0-7 (part A) of two rows k,
+ * k + 1 share one vector Z = [w[k][0..8) | w[k+1][0..8)] (two masked loads, no
+ * shuffle); Z times Z rotated by r lanes within each half accumulates
+ * G[l][(l + r) mod 8] in lane l, and r = 0..4 covers every pair of A once: 5
+ * FMAs + 4 permutes per 2 rows instead of 16 FMAs. Filters 8..N-1 (part B, nb
+ * of them) use the outer product, nb FMAs per row. N = 10: 4.5 FMAs per row of
+ * W instead of 10. The two halves of a lane are added at the end. */
+OC_INLINE void gram_rot(const int NB, size_t K, size_t N, const float *w, float *g) {
+  const size_t na = N < 8 ? N : 8;
+  const __mmask16 lo = orthoconv_avx512_ops_tail(na), hi = (__mmask16)(lo << 8);
+  const __mmask16 rowm = orthoconv_avx512_ops_tail(N);
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i idx[5];
+#pragma GCC unroll 5
+  for (int r = 0; r < 5; r++)
+    idx[r] = _mm512_or_si512(_mm512_and_si512(lane, _mm512_set1_epi32(8)),
+                             _mm512_and_si512(_mm512_add_epi32(lane, _mm512_set1_epi32(r)), _mm512_set1_epi32(7)));
+  __m512 ta[5], tb[8];
+#pragma GCC unroll 5
+  for (int r = 0; r < 5; r++) ta[r] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int b = 0; b < NB; b++) tb[b] = _mm512_setzero_ps();
+  for (size_t kb = 0; kb < K; kb += GR_KB) {
+    const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
+    __m512 aa[5], ab[8];
+#pragma GCC unroll 5
+    for (int r = 0; r < 5; r++) aa[r] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int b = 0; b < NB; b++) ab[b] = _mm512_setzero_ps();
+    size_t k = kb;
+    for (; k < ke; k += 2) {
+      const float *p = w + k * N;
+      const int two = k + 1 < ke;
+      /* lane 8 + c reads p[N + c]: column c of row k + 1 */
+      const __m512 z0 = _mm512_maskz_loadu_ps(lo, p);
+      const __m512 z = two ? _mm512_mask_loadu_ps(z0, hi, p + N - 8) : z0;
+      aa[0] = _mm512_fmadd_ps(z, z, aa[0]);
+#pragma GCC unroll 4
+      for (int r = 1; r < 5; r++) aa[r] = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(idx[r], z), aa[r]);
+      if (NB) {
+        const __m512 r0 = _mm512_maskz_loadu_ps(rowm, p);
+#pragma GCC unroll 8
+        for (int b = 0; b < NB; b++) ab[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[8 + b]), r0, ab[b]);
+        if (two) {
+          const __m512 r1 = _mm512_maskz_loadu_ps(rowm, p + N);
+#pragma GCC unroll 8
+          for (int b = 0; b < NB; b++) ab[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[N + 8 + b]), r1, ab[b]);
+        }
+      }
+    }
+#pragma GCC unroll 5
+    for (int r = 0; r < 5; r++) ta[r] = _mm512_add_ps(ta[r], aa[r]);
+#pragma GCC unroll 8
+    for (int b = 0; b < NB; b++) tb[b] = _mm512_add_ps(tb[b], ab[b]);
+  }
+  float t[16];
+  for (int r = 0; r < 5; r++) {
+    _mm512_storeu_ps(t, ta[r]);
+    for (size_t l = 0; l < na; l++) {
+      const size_t j = (l + (size_t)r) & 7;
+      if (j < na) g[l * N + j] = g[j * N + l] = t[l] + t[l + 8];
+    }
+  }
+  for (int b = 0; b < NB; b++) {
+    const size_t i = 8 + (size_t)b;
+    _mm512_storeu_ps(t, tb[b]);
+    for (size_t j = 0; j < N; j++)
+      if (j < 8 || j >= i) g[i * N + j] = g[j * N + i] = t[j];
+  }
+}
+
+typedef void gram_rot_fn(size_t, size_t, const float *, float *);
+#define GRAM_ROT(NB) \
+  static void gram_rot_##NB(size_t K, size_t N, const float *w, float *g) { gram_rot(NB, K, N, w, g); }
+GRAM_ROT(0) GRAM_ROT(1) GRAM_ROT(2) GRAM_ROT(3) GRAM_ROT(4) GRAM_ROT(5) GRAM_ROT(6) GRAM_ROT(7) GRAM_ROT(8)
+static gram_rot_fn *const gram_rots[9] = { gram_rot_0, gram_rot_1, gram_rot_2, gram_rot_3, gram_rot_4,
+                                           gram_rot_5, gram_rot_6, gram_rot_7, gram_rot_8 };
+
+void orthoconv_gram_ukernel_16x16__avx512_rot(size_t K, size_t N, const float *w, float *g,
+    const int *t) {
+  if (N > 16) {
+    orthoconv_gram_ukernel_16x16__avx512_syrk(K, N, w, g, t);
+    return;
+  }
+  gram_rots[N > 8 ? N - 8 : 0](K, N, w, g);
+}
+
 /* ------------------------------------------------------------------ REG_GRAD -- */
 
 #define RG_MR 8
