@@ -74,6 +74,85 @@ void orthoconv_gram_ukernel_6x16__avx2_syrk(size_t K, size_t N, const float *w, 
   }
 }
 
+/* N <= 11 with 8-lane rotations ("rot", as in kernels/gram/avx512.c): filters
+ * 0-7 of a row in one vector z; z times z rotated by r = 0..4 lanes gives
+ * G[l][(l + r) mod 8] in lane l, every pair of them once (5 FMAs + 4 permutes);
+ * filters 8..N-1 (nb <= 3) use the outer product on z and the row's tail, 2 FMAs
+ * each. N = 10: 9 FMAs per row of W instead of 20, one pass over W. */
+OC_INLINE void gram_rot(const int NB, size_t K, size_t N, const float *w, float *g) {
+  const size_t na = N < 8 ? N : 8;
+  const __m256i lo = orthoconv_avx2_ops_tail(na), lb = orthoconv_avx2_ops_tail((size_t)NB);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256 ta[5], tb[3][2];
+  for (int r = 0; r < 5; r++) ta[r] = _mm256_setzero_ps();
+  for (int b = 0; b < NB; b++) tb[b][0] = tb[b][1] = _mm256_setzero_ps();
+  for (size_t kb = 0; kb < K; kb += GR_KB) {
+    const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
+    __m256 aa[5], ab[3][2];
+#pragma GCC unroll 5
+    for (int r = 0; r < 5; r++) aa[r] = _mm256_setzero_ps();
+#pragma GCC unroll 3
+    for (int b = 0; b < NB; b++) ab[b][0] = ab[b][1] = _mm256_setzero_ps();
+    for (size_t k = kb; k < ke; k++) {
+      const float *p = w + k * N;
+      const __m256 z = _mm256_maskload_ps(p, lo);
+      aa[0] = _mm256_fmadd_ps(z, z, aa[0]);
+#pragma GCC unroll 4
+      for (int r = 1; r < 5; r++) {
+        const __m256i idx = _mm256_and_si256(_mm256_add_epi32(lane, _mm256_set1_epi32(r)), _mm256_set1_epi32(7));
+        aa[r] = _mm256_fmadd_ps(z, _mm256_permutevar8x32_ps(z, idx), aa[r]);
+      }
+      if (NB) {
+        const __m256 zb = _mm256_maskload_ps(p + 8, lb);
+#pragma GCC unroll 3
+        for (int b = 0; b < NB; b++) {
+          const __m256 c = _mm256_broadcast_ss(p + 8 + b);
+          ab[b][0] = _mm256_fmadd_ps(c, z, ab[b][0]);
+          ab[b][1] = _mm256_fmadd_ps(c, zb, ab[b][1]);
+        }
+      }
+    }
+#pragma GCC unroll 5
+    for (int r = 0; r < 5; r++) ta[r] = _mm256_add_ps(ta[r], aa[r]);
+#pragma GCC unroll 3
+    for (int b = 0; b < NB; b++) {
+      tb[b][0] = _mm256_add_ps(tb[b][0], ab[b][0]);
+      tb[b][1] = _mm256_add_ps(tb[b][1], ab[b][1]);
+    }
+  }
+  float t[16];
+  for (int r = 0; r < 5; r++) {
+    _mm256_storeu_ps(t, ta[r]);
+    for (size_t l = 0; l < na; l++) {
+      const size_t j = (l + (size_t)r) & 7;
+      if (j < na) g[l * N + j] = g[j * N + l] = t[l];
+    }
+  }
+  for (int b = 0; b < NB; b++) {
+    const size_t i = 8 + (size_t)b;
+    _mm256_storeu_ps(t, tb[b][0]);
+    _mm256_storeu_ps(t + 8, tb[b][1]);
+    for (size_t j = 0; j < N; j++)
+      if (j < 8 || j >= i) g[i * N + j] = g[j * N + i] = t[j];
+  }
+}
+
+static void gram_rot_0(size_t K, size_t N, const float *w, float *g) { gram_rot(0, K, N, w, g); }
+static void gram_rot_1(size_t K, size_t N, const float *w, float *g) { gram_rot(1, K, N, w, g); }
+static void gram_rot_2(size_t K, size_t N, const float *w, float *g) { gram_rot(2, K, N, w, g); }
+static void gram_rot_3(size_t K, size_t N, const float *w, float *g) { gram_rot(3, K, N, w, g); }
+static void (*const gram_rots[4])(size_t, size_t, const float *, float *) = {
+  gram_rot_0, gram_rot_1, gram_rot_2, gram_rot_3 };
+
+void orthoconv_gram_ukernel_8x8__avx2_rot(size_t K, size_t N, const float *w, float *g,
+    const int *t) {
+  if (N > 11) {
+    orthoconv_gram_ukernel_6x16__avx2_syrk(K, N, w, g, t);
+    return;
+  }
+  gram_rots[N > 8 ? N - 8 : 0](K, N, w, g);
+}
+
 /* ------------------------------------------------------------------ REG_GRAD -- */
 
 #define RG_MR 4
