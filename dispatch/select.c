@@ -88,7 +88,9 @@ static void build_defaults(void) {
   };
   for (size_t i = 0; lines[i].op != ORTHOCONV_OP_COUNT; i++) {
     const orthoconv_ukernel *k = orthoconv_priv_ukernel_find(lines[i].name);
-    if (!k || k->isa != lines[i].isa || !orthoconv_priv_ukernel_serves(k, lines[i].op)) continue;
+    if (!k || (k->isa != lines[i].isa && k->isa != ORTHOCONV_ISA_SCALAR) ||
+        !orthoconv_priv_ukernel_serves(k, lines[i].op))
+      continue;
     for (unsigned c = lines[i].first; c <= lines[i].last && c < ORTHOCONV_CLASS_COUNT; c++)
       defaults[lines[i].isa][lines[i].op][c] = (int)(k - orthoconv_priv_ukernels);
   }

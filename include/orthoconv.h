@@ -13,7 +13,10 @@
  *  - safe to call from several threads at once;
  *  - bad input returns a status other than ORTHOCONV_OK and writes no output;
  *  - same inputs + same selected kernel -> same bits;
- *  - only instructions that this CPU and OS support are ever executed.
+ *  - only instructions that this CPU and OS support are ever executed;
+ *  - stack: kernels keep small blocks of W or of partial sums on the stack, up to
+ *    about 64 KiB per call (orthoconv_forward packs W for M > 64, backward
+ *    data transposes W in blocks): threads that call in need at least 128 KiB.
  * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
  * exact result before the activation (shared/REFERENCE.md).
  */
