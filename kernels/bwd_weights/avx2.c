@@ -6,6 +6,7 @@
  * a [filter][k] stack buffer. Tails use vmaskmov, which touches no memory under
  * a clear lane. dbias: in the first tile, broadcast & lane-j mask added into one
  * more register. N > 6 trainable filters: X goes through L2 once per 6. */
+#include "frozen.h"
 #include <string.h>
 #include "ukernel_decls.h"
 #include "avx2_ops.h"
@@ -78,11 +79,7 @@ void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
   const size_t kc = t[0] >= 16 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)15 : 512;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
-  for (size_t n = 0; n < N; n++)
-    if (trainable && !trainable[n]) {
-      for (size_t k = 0; k < K; k++) dw[k * N + n] = 0.0f;
-      if (dbias) dbias[n] = 0.0f;
-    }
+  orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
   float tot[BW_NT][BW_KC], btot[8];
   size_t cols[BW_NT];
   bw_args a;

@@ -16,6 +16,7 @@
  * also added into lane j of one more register (a masked add), which costs one
  * op per filter per row in 1 of K/32 tiles.
  * N > 12 trainable filters: X goes through L2 once per 12 of them. */
+#include "frozen.h"
 #include <string.h>
 #include "ukernel_decls.h"
 #include "avx512_ops.h"
@@ -101,11 +102,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
   const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : 512;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
-  for (size_t n = 0; n < N; n++)
-    if (trainable && !trainable[n]) {
-      for (size_t k = 0; k < K; k++) dw[k * N + n] = 0.0f;
-      if (dbias) dbias[n] = 0.0f;
-    }
+  orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
   float tot[BW_NT][BW_KC], btot[16];
   size_t cols[BW_NT];
   bw_args a;
