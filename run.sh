@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two entry points of the README. Each installs the Debian packages it needs
 # (only those missing), builds, and runs:
-#   ./run.sh bench   build, quick-tune this machine, headline table vs anchors and roofline
+#   ./run.sh bench   build (build-bench/), quick-tune this machine, headline table vs anchors and roofline
 #   ./run.sh test    build and run every test: native, ASan+UBSan, emulated x86 CPUs, AArch64
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -100,20 +100,27 @@ run_tests() {
 
 run_bench() {
   ensure_pkgs "${base_pkgs[@]}" "${bench_pkgs[@]}" || { echo "package installation failed"; exit 1; }
-  echo "== build (native, release)"
-  setup build -Dbuildtype=release -Dbench=enabled || exit 1
+  # Its own build directory, configured only now that the anchors are installed:
+  # the test run's "build" may have been configured before, and Meson keeps a
+  # "not found" across reconfigures. No test suite here: less to compile.
+  local dir=build-bench opts=(-Dbuildtype=release -Dbench=enabled -Dtests=false)
+  echo "== build (native, release, benchmarks) in $dir"
+  setup "$dir" "${opts[@]}" || exit 1
+  if ! bench/anchor_check.sh "$dir" >/dev/null; then
+    echo "== $dir lacks an anchor whose package is installed (a cached Meson 'not found'): re-probing from scratch"
+    { meson setup --wipe "$dir" "${opts[@]}" >/dev/null && ninja -C "$dir" >/dev/null; } || exit 1
+  fi
   local cpu out
-  cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
-  [ -n "$cpu" ] || cpu=$(uname -m)
+  cpu=$(bench/cpu_class.sh)
   out="$top/results/$cpu"
   mkdir -p "$out"
-  if [ -x build/tune/cli/orthoconv-tune ]; then
+  if [ -x "$dir/tune/cli/orthoconv-tune" ]; then
     echo "== quick tune of this machine -> $out/profile.txt"
-    build/tune/cli/orthoconv-tune --quick -o "$out/profile.txt" || echo "(tuning failed: benchmarks use the built-in defaults)"
+    "$dir/tune/cli/orthoconv-tune" --quick -o "$out/profile.txt" || echo "(tuning failed: benchmarks use the built-in defaults)"
   fi
   [ -f "$out/profile.txt" ] && export ORTHOCONV_PROFILE="$out/profile.txt"
   if [ -x bench/run_bench.sh ]; then
-    bench/run_bench.sh build results "$@"
+    bench/run_bench.sh "$dir" results "$@"
   else
     echo "bench/run_bench.sh is missing"
     exit 1

@@ -81,11 +81,13 @@ void ocb_add_onednn(void) {
   void (*omp_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
   if (omp_threads) omp_threads(1);
   const dnnl_version_t *v = dnnl_version();
-  printf("anchor onednn: oneDNN %d.%d.%d matmul, %s\n", v->major, v->minor, v->patch,
+  ocb_anchor_ok("onednn", "oneDNN %d.%d.%d matmul, %s", v->major, v->minor, v->patch,
          omp_threads ? "omp_set_num_threads(1)" : "no OpenMP runtime found: relying on OMP_NUM_THREADS=1");
   const ocb_impl im = { .name = "onednn", .op = OCB_FWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run };
   ocb_impl_add(&im);
 }
 #else
-void ocb_add_onednn(void) { printf("anchor onednn: skipped: not found by Meson when this bench was built\n"); }
+void ocb_add_onednn(void) {
+  ocb_anchor_missing("onednn", OCB_NOT_CONFIGURED("dnnl by pkg-config, or -ldnnl with oneapi/dnnl/dnnl.h; Debian: libdnnl-dev"));
+}
 #endif

@@ -37,13 +37,15 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
 
 void ocb_add_xnnpack(void) {
   if (xnn_initialize(NULL) != xnn_status_success) {
-    printf("anchor xnnpack: skipped: xnn_initialize failed (CPU not supported?)\n");
+    ocb_anchor_missing("xnnpack", "xnn_initialize failed (CPU not supported?)");
     return;
   }
-  printf("anchor xnnpack: fully connected f32, no thread pool (1 thread)\n");
+  ocb_anchor_ok("xnnpack", "fully connected f32, no thread pool (1 thread)");
   const ocb_impl im = { .name = "xnnpack", .op = OCB_FWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run };
   ocb_impl_add(&im);
 }
 #else
-void ocb_add_xnnpack(void) { printf("anchor xnnpack: skipped: not found by Meson when this bench was built\n"); }
+void ocb_add_xnnpack(void) {
+  ocb_anchor_missing("xnnpack", OCB_NOT_CONFIGURED("-lXNNPACK with xnnpack.h; Debian: libxnnpack-dev"));
+}
 #endif

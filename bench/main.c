@@ -1,6 +1,7 @@
 /* orthoconv-bench: our kernels, the anchors and the roofline probes, in one
  * process on one core. Google Benchmark's flags all apply; --ocb_full adds the
- * general shapes, cold runs of them, activations and frozen-filter variants. */
+ * general shapes, cold runs of them, activations and frozen-filter variants;
+ * --ocb_anchors only says which anchors this build has (and why not) and exits. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +42,15 @@ static void context(void) {
 }
 
 int main(int argc, char **argv) {
-  int full = 0;
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--ocb_full") == 0) {
-      full = 1;
+  int full = 0, anchors_only = 0;
+  for (int i = 1; i < argc; i++) {
+    int *flag = strcmp(argv[i], "--ocb_full") == 0 ? &full : strcmp(argv[i], "--ocb_anchors") == 0 ? &anchors_only : NULL;
+    if (flag) {
+      *flag = 1;
       memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
       argc--, i--;
     }
+  }
   context();
   ocb_add_orthoconv();
   ocb_add_cblas();
@@ -56,6 +59,7 @@ int main(int argc, char **argv) {
   ocb_add_libxsmm();
   ocb_add_gccloop();
   fflush(stdout);
+  if (anchors_only) return 0;
   ocb_register_probes();
   ocb_register_cases(full);
   return ocb_run(&argc, argv);

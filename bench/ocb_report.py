@@ -124,6 +124,52 @@ def annotate(cs):
     return pr
 
 
+# The ops each anchor answers (the anchor modules register these); an anchor that is
+# missing gets a MISSING row in those groups instead of silently no row.
+ANCHOR_OPS = {"openblas": ("fwd", "bwd_data", "bwd_weights", "reg"), "blis": ("fwd", "bwd_data", "bwd_weights", "reg"),
+              "onednn": ("fwd",), "xnnpack": ("fwd",), "libxsmm": ("fwd",)}
+
+
+def anchor_states(doc):
+    """{name: (present, message)} from what the bench said about each anchor
+    (context ocb_anchor_NAME), with the Debian package state run_bench.sh saw
+    (orthoconv.anchor_pkgs "name=package:state ...") added to a missing one's reason."""
+    pkgs = {}
+    for item in str(doc.get("orthoconv", {}).get("anchor_pkgs", "")).split():
+        name, _, rest = item.partition("=")
+        pkgs[name] = rest.split(":", 1) if ":" in rest else (rest, "")
+    out = {}
+    for k, v in doc.get("context", {}).items():
+        if not k.startswith("ocb_anchor_"):
+            continue
+        name = k[len("ocb_anchor_"):]
+        state, _, msg = str(v).partition(": ")
+        if state != "ok":
+            pkg, st = pkgs.get(name, ("", ""))
+            if st == "installed":
+                msg = "STALE BUILD: %s is installed now, but %s" % (pkg, msg)
+            elif st:
+                msg = "%s is not installed (%s); %s" % (pkg, st, msg)
+        out[name] = (state == "ok", msg)
+    return out
+
+
+def missing_anchors(doc):
+    return {n: m for n, (ok, m) in anchor_states(doc).items() if not ok}
+
+
+def missing_lines(doc, width=0):
+    """The loud note printed above and below tables when an anchor is absent."""
+    miss = missing_anchors(doc)
+    if not miss:
+        return []
+    lines = ["!! %d ANCHOR(S) MISSING from this run: %s. 'vs best anchor' compares with the others only." %
+             (len(miss), ", ".join(sorted(miss)))]
+    for n in sorted(miss):
+        lines.append("!! %s MISSING: %s" % (n, miss[n]))
+    return lines
+
+
 def fmt_rate(v, unit=1e9):
     return "-" if v is None else "%.1f" % (v / unit)
 
@@ -139,8 +185,9 @@ def probe_table(pr):
     return lines
 
 
-def case_table(cs, select=lambda c: True):
-    """Grouped by shape; within a group ours first (fastest first), then the anchors."""
+def case_table(cs, select=lambda c: True, missing=None):
+    """Grouped by shape; within a group ours first (fastest first), then the anchors,
+    then a MISSING row for each absent anchor that answers this op (missing: name -> why)."""
     groups = {}
     for c in cs.values():
         if "op" in c and select(c):
@@ -172,6 +219,9 @@ def case_table(cs, select=lambda c: True):
             roof = "%.0f" % c["roof"] if c.get("roof") is not None else "-"
             lines.append("  %-26s %11.2f %9s %8s %7s %9s  %s" % (
                 impl, c["time"] * 1e6, fmt_rate(c.get("FLOPS")), fmt_rate(c.get("BYTES")), roof, ratio, "; ".join(notes)))
+        for name in sorted(missing or {}):
+            if op in ANCHOR_OPS.get(name, ()) and (op != "reg" or "reg:SO" in extra):
+                lines.append("  %-26s %11s  MISSING: not in this run (why: see the !! lines)" % (name, "-"))
     return lines
 
 
@@ -179,11 +229,12 @@ def is_headline(c):
     return c.get("op") == "fwd" and c.get("K") == 1024 and c.get("N") == 10 and not c.get("extra")
 
 
-def summary_table(cs):
+def summary_table(cs, missing=None):
     """The headline in one matrix: rows M x cache state, GFLOP/s per implementation
-    (our API, our fastest variant, each anchor), then %roof and ratio of the API."""
+    (our API, our fastest variant, each anchor), then %roof and ratio of the API.
+    A missing anchor keeps its column, every cell MISSING, and a line below says why."""
     rows = {}
-    anchors = []
+    anchors = [n for n in sorted(missing or {})]
     for c in cs.values():
         if not is_headline(c) or "time" not in c:
             continue
@@ -201,10 +252,15 @@ def summary_table(cs):
         cells = []
         for col in cols:
             c = bestk if col == "best k:" else by.get(col)
-            v = fmt_rate(c.get("FLOPS")) if c else "-"
+            v = fmt_rate(c.get("FLOPS")) if c else "**MISSING**" if col in (missing or {}) else "-"
             cells.append(v + (" (%s)" % c["impl"][2:] if col == "best k:" and c else ""))
         api = by.get("orthoconv", {})
         roof = "%.0f%%" % api["roof"] if api.get("roof") is not None else "-"
         ratio = "%.2fx" % api["ratio"] if "ratio" in api else "-"
         lines.append("| %d | %s | %s | %s | %s |" % (M, "cold" if cold else "warm", " | ".join(cells), roof, ratio))
+    if missing and rows:
+        lines.append("")
+        lines.append("**Anchor(s) MISSING from this run: %s** (the ratio is to the others only)." % ", ".join(sorted(missing)))
+        for n in sorted(missing):
+            lines.append("- **%s**: %s" % (n, missing[n]))
     return lines

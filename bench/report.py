@@ -15,12 +15,18 @@ import ocb_report as R  # noqa: E402
 
 def table(args):
     paths = [a for a in args if not a.startswith("--")]
-    cs = R.cases(R.load(paths))
+    doc = R.load(paths)
+    cs = R.cases(doc)
     pr = R.annotate(cs)
+    loud = R.missing_lines(doc)
+    if loud:
+        print("\n".join(loud))
     if "--rest" not in args:
         print("\n".join(R.probe_table(pr)))
     sel = R.is_headline if "--headline" in args else (lambda c: not R.is_headline(c)) if "--rest" in args else (lambda c: True)
-    print("\n".join(R.case_table(cs, sel)))
+    print("\n".join(R.case_table(cs, sel, R.missing_anchors(doc))))
+    if loud:
+        print("\n" + "\n".join(loud))
     errors = [c for c in cs.values() if "error" in c and sel(c)]
     if errors:
         print("\n%d case(s) did not run (see notes above)." % len(errors))
@@ -42,9 +48,10 @@ def merge(args):
 
 
 def summary(args):
-    cs = R.cases(R.load(args))
+    doc = R.load(args)
+    cs = R.cases(doc)
     pr = R.annotate(cs)
-    rows = R.summary_table(cs)
+    rows = R.summary_table(cs, R.missing_anchors(doc))
     if len(rows) <= 2:
         return  # no headline case in these files
     fma = ", ".join("%s %.0f" % kv for kv in sorted(((k, v / 1e9) for k, v in pr["fma"].items()), key=lambda kv: -kv[1]))

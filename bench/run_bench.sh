@@ -42,13 +42,16 @@ fi
 command -v python3 >/dev/null || { echo "python3 is needed for the tables"; exit 1; }
 
 # Same folder name as run.sh gives the tuning profile.
-cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
-[ -n "$cpu" ] || cpu=$(uname -m)
+cpu=$("$here/cpu_class.sh")
 out=$root/$cpu
 mkdir -p "$out" || exit 1
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# Which anchors this build has, against the packages installed now: a missing one
+# is named in every table, with the reason.
+anchor_pkgs=$("$here/anchor_check.sh" "$build") || echo "!! $build was configured before an installed anchor package: its tables will say MISSING (./run.sh bench re-probes; or meson setup --wipe $build)"
 
 ncpu=$(nproc 2>/dev/null || echo 1)
 [ "$core" -lt "$ncpu" ] || core=$((ncpu - 1))
@@ -86,7 +89,8 @@ else
   echo "== headline: forward K=1024 N=10 + roofline probes, $reps interleaved repetitions"
   run "$tmp/1.json" "$out/bench-$stamp.log" "$headline" || exit 1
   jsons+=("$tmp/1.json")
-  python3 "$here/report.py" table --headline "$tmp/1.json" | tee "$out/table-$stamp.txt"
+  python3 "$here/report.py" merge "$tmp/1h.json" anchor_pkgs="$anchor_pkgs" -- "$tmp/1.json" || exit 1
+  python3 "$here/report.py" table --headline "$tmp/1h.json" | tee "$out/table-$stamp.txt"
   echo
   echo "== the other ops$([ $full = 1 ] && echo ' and shapes') ($(( $(date +%s) - t0 )) s so far)"
   run "$tmp/2.json" "$tmp/2.log" "-$headline" || exit 1
@@ -96,13 +100,13 @@ fi
 
 json=$out/bench-$stamp.json
 python3 "$here/report.py" merge "$json" cpu_name="$cpu" core="$core" mode=$([ $full = 1 ] && echo full || echo default) \
-  repetitions="$reps" min_time="$min_time" utc="$stamp" profile="${ORTHOCONV_PROFILE:-}" \
+  repetitions="$reps" min_time="$min_time" utc="$stamp" profile="${ORTHOCONV_PROFILE:-}" anchor_pkgs="$anchor_pkgs" \
   commit="$(git -C "$here" describe --always --dirty 2>/dev/null)" -- "${jsons[@]}" || exit 1
 cp "$json" "$out/bench.json"
 if [ -n "$filter" ]; then
   python3 "$here/report.py" table "$json" | tee "$out/table-$stamp.txt"
 else
-  python3 "$here/report.py" table --rest "$tmp/1.json" "$tmp/2.json" | tee -a "$out/table-$stamp.txt"
+  python3 "$here/report.py" table --rest "$json" | tee -a "$out/table-$stamp.txt"
 fi
 echo
 python3 "$here/report.py" summary "$json" | tee -a "$out/table-$stamp.txt"
