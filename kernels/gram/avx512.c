@@ -96,8 +96,20 @@ void orthoconv_gram_ukernel_16x16__avx512_syrk(size_t K, size_t N, const float *
  * G[l][(l + r) mod 8] in lane l, and r = 0..4 covers every pair of A once: 5
  * FMAs + 4 permutes per 2 rows instead of 16 FMAs. Filters 8..N-1 (part B, nb
  * of them) use the outer product, nb FMAs per row. N = 10: 4.5 FMAs per row of
- * W instead of 10. The two halves of a lane are added at the end. */
+ * W instead of 10. The two halves of a lane are added at the end.
+ * Four rows per step, two Z vectors with their own part-A sums, and part B
+ * spread over S sets of sums: every sum then takes one FMA per step, so the FMA
+ * latency (4 cycles) never paces the loop (one set took 2 dependent FMAs per
+ * 2 rows, half the speed at N = 10). */
+OC_INLINE __m512 gram_rot_z(const float *p, size_t N, __mmask16 lo, __mmask16 hi, int two) {
+  /* lane 8 + c reads p[N + c]: column c of the next row */
+  const __m512 z0 = _mm512_maskz_loadu_ps(lo, p);
+  return two ? _mm512_mask_loadu_ps(z0, hi, p + N - 8) : z0;
+}
+
 OC_INLINE void gram_rot(const int NB, size_t K, size_t N, const float *w, float *g) {
+  /* Sets of part-B sums: one per row of a step while registers allow. */
+  const int S = NB <= 2 ? 4 : NB <= 4 ? 2 : 1;
   const size_t na = N < 8 ? N : 8;
   const __mmask16 lo = orthoconv_avx512_ops_tail(na), hi = (__mmask16)(lo << 8);
   const __mmask16 rowm = orthoconv_avx512_ops_tail(N);
@@ -114,36 +126,62 @@ OC_INLINE void gram_rot(const int NB, size_t K, size_t N, const float *w, float 
   for (int b = 0; b < NB; b++) tb[b] = _mm512_setzero_ps();
   for (size_t kb = 0; kb < K; kb += GR_KB) {
     const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
-    __m512 aa[5], ab[8];
+    __m512 aa[2][5], ab[4][8];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++)
 #pragma GCC unroll 5
-    for (int r = 0; r < 5; r++) aa[r] = _mm512_setzero_ps();
+      for (int r = 0; r < 5; r++) aa[h][r] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int q = 0; q < S; q++)
 #pragma GCC unroll 8
-    for (int b = 0; b < NB; b++) ab[b] = _mm512_setzero_ps();
+      for (int b = 0; b < NB; b++) ab[q][b] = _mm512_setzero_ps();
     size_t k = kb;
-    for (; k < ke; k += 2) {
+    for (; k + 4 <= ke; k += 4) {
+      const float *p = w + k * N;
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        const __m512 z = gram_rot_z(p + 2 * (size_t)h * N, N, lo, hi, 1);
+        aa[h][0] = _mm512_fmadd_ps(z, z, aa[h][0]);
+#pragma GCC unroll 4
+        for (int r = 1; r < 5; r++) aa[h][r] = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(idx[r], z), aa[h][r]);
+      }
+      if (NB) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+          const float *pi = p + (size_t)i * N;
+          const __m512 ri = _mm512_maskz_loadu_ps(rowm, pi);
+#pragma GCC unroll 8
+          for (int b = 0; b < NB; b++) ab[i % S][b] = _mm512_fmadd_ps(_mm512_set1_ps(pi[8 + b]), ri, ab[i % S][b]);
+        }
+      }
+    }
+    for (; k < ke; k += 2) { /* the last 1 to 3 rows of the block */
       const float *p = w + k * N;
       const int two = k + 1 < ke;
-      /* lane 8 + c reads p[N + c]: column c of row k + 1 */
-      const __m512 z0 = _mm512_maskz_loadu_ps(lo, p);
-      const __m512 z = two ? _mm512_mask_loadu_ps(z0, hi, p + N - 8) : z0;
-      aa[0] = _mm512_fmadd_ps(z, z, aa[0]);
+      const __m512 z = gram_rot_z(p, N, lo, hi, two);
+      aa[0][0] = _mm512_fmadd_ps(z, z, aa[0][0]);
 #pragma GCC unroll 4
-      for (int r = 1; r < 5; r++) aa[r] = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(idx[r], z), aa[r]);
+      for (int r = 1; r < 5; r++) aa[0][r] = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(idx[r], z), aa[0][r]);
       if (NB) {
         const __m512 r0 = _mm512_maskz_loadu_ps(rowm, p);
 #pragma GCC unroll 8
-        for (int b = 0; b < NB; b++) ab[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[8 + b]), r0, ab[b]);
+        for (int b = 0; b < NB; b++) ab[0][b] = _mm512_fmadd_ps(_mm512_set1_ps(p[8 + b]), r0, ab[0][b]);
         if (two) {
           const __m512 r1 = _mm512_maskz_loadu_ps(rowm, p + N);
 #pragma GCC unroll 8
-          for (int b = 0; b < NB; b++) ab[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[N + 8 + b]), r1, ab[b]);
+          for (int b = 0; b < NB; b++) ab[0][b] = _mm512_fmadd_ps(_mm512_set1_ps(p[N + 8 + b]), r1, ab[0][b]);
         }
       }
     }
 #pragma GCC unroll 5
-    for (int r = 0; r < 5; r++) ta[r] = _mm512_add_ps(ta[r], aa[r]);
+    for (int r = 0; r < 5; r++) ta[r] = _mm512_add_ps(ta[r], _mm512_add_ps(aa[0][r], aa[1][r]));
 #pragma GCC unroll 8
-    for (int b = 0; b < NB; b++) tb[b] = _mm512_add_ps(tb[b], ab[b]);
+    for (int b = 0; b < NB; b++) {
+      __m512 sb = ab[0][b];
+#pragma GCC unroll 4
+      for (int q = 1; q < S; q++) sb = _mm512_add_ps(sb, ab[q][b]);
+      tb[b] = _mm512_add_ps(tb[b], sb);
+    }
   }
   float t[16];
   for (int r = 0; r < 5; r++) {
@@ -239,9 +277,103 @@ static void reg_run8(size_t nt, size_t N, const float *w, const float *a, size_t
   }
 }
 
+/* N = 10 at full lanes ("flat"). Eight rows of grad are 80 floats, five whole
+ * vectors; lane l of vector v holds grad[r][n] with 10 r + n = 16 v + l. Its sum
+ * over j of W[r][j] A[j][n] takes, per j, one FMA of two vectors: A[j][n(l)] (a
+ * pattern fixed per (v, j), built once per call) and W[r(l)][j], gathered from
+ * the W rows of that vector by one permute of a window (2 rows: 16 floats, 3
+ * rows: 32). 50 FMAs + 50 permutes per 8 rows instead of 80 FMAs on 10 of 16
+ * lanes, and grad is read and written as whole vectors (5, not 8 masked rows
+ * 40 bytes apart). */
+#define RF_N 10
+#define RF_ROWS 8
+#define RF_VECS 5
+
+typedef struct reg_flat {
+  __m512 ap[RF_VECS][RF_N];   /* A[j][n(l)] of vector v, zero in frozen lanes */
+  __mmask16 live[RF_VECS];    /* lanes of trainable columns */
+} reg_flat;
+
+OC_INLINE int rf_row0(int v) { return 16 * v / RF_N; }
+/* A vector's lanes span three rows when it starts past column 6 of a row. */
+OC_INLINE int rf_three(int v) { return 16 * v - RF_N * rf_row0(v) + 16 > 2 * RF_N; }
+
+static void reg_flat_setup(const float *a, const unsigned char *trainable, reg_flat *f) {
+  const __mmask16 live10 = orthoconv_avx512_ops_live(trainable, 0, RF_N);
+  for (int v = 0; v < RF_VECS; v++) {
+    int nl[16];
+    unsigned m = 0;
+    for (int l = 0; l < 16; l++) {
+      nl[l] = (16 * v + l) % RF_N;
+      m |= (unsigned)((live10 >> nl[l]) & 1) << l;
+    }
+    f->live[v] = (__mmask16)m;
+    const __m512i nidx = _mm512_loadu_si512(nl);
+    for (int j = 0; j < RF_N; j++)
+      f->ap[v][j] = _mm512_maskz_permutexvar_ps(f->live[v], nidx, _mm512_maskz_loadu_ps(0x3ff, a + j * RF_N));
+  }
+}
+
+/* Vector v of every whole 8-row tile, one pass: its 10 A patterns and 10 window
+ * indices stay in registers for the whole pass (all five vectors' would not fit). */
+OC_INLINE void reg_flat_pass(const int v, const reg_flat *f, size_t nt, const float *w, float *grad) {
+  const int r0 = rf_row0(v), three = rf_three(v);
+  /* lane l reads row r(l) - r0 of the window: offset 10 (r(l) - r0) + j */
+  const __m512i pos = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                       _mm512_set1_epi32(16 * v - RF_N * r0));
+  const __m512i ten = _mm512_set1_epi32(RF_N);
+  __m512i off = _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(pos, ten), ten);
+  off = _mm512_mask_add_epi32(off, _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(2 * RF_N)), off, ten);
+  __m512 ap[RF_N];
+  __m512i idx[RF_N];
+#pragma GCC unroll 10
+  for (int j = 0; j < RF_N; j++) {
+    ap[j] = f->ap[v][j];
+    /* two rows: j >= 6 read the window 6 floats on, at j - 6 */
+    idx[j] = _mm512_add_epi32(off, _mm512_set1_epi32(three || j < 6 ? j : j - 6));
+  }
+  const __mmask16 live = f->live[v];
+  /* the second window of two-row vectors must not read past the tile's 80 floats */
+  const __mmask16 hi2 = orthoconv_avx512_ops_tail((size_t)(RF_ROWS * RF_N - (RF_N * r0 + 6)));
+  w += RF_N * r0;
+  grad += 16 * v;
+  for (size_t i = 0; i < nt; i++, w += RF_ROWS * RF_N, grad += RF_ROWS * RF_N) {
+    __m512 acc0 = _mm512_maskz_loadu_ps(live, grad), acc1 = _mm512_setzero_ps();
+    const __m512 lo = _mm512_loadu_ps(w);
+    const __m512 hi = three ? _mm512_loadu_ps(w + 16) : _mm512_maskz_loadu_ps(hi2, w + 6);
+#pragma GCC unroll 10
+    for (int j = 0; j < RF_N; j++) {
+      const __m512 wf = three ? _mm512_permutex2var_ps(lo, idx[j], hi)
+                              : _mm512_permutexvar_ps(idx[j], j < 6 ? lo : hi);
+      if (j & 1) acc1 = _mm512_fmadd_ps(wf, ap[j], acc1);
+      else acc0 = _mm512_fmadd_ps(wf, ap[j], acc0);
+    }
+    _mm512_mask_storeu_ps(grad, live, _mm512_add_ps(acc0, acc1));
+  }
+}
+
+static void reg_flat10(size_t K, const float *w, const float *a, const unsigned char *trainable,
+    float *grad) {
+  reg_flat f;
+  reg_flat_setup(a, trainable, &f);
+  const size_t nt = K / RF_ROWS;
+  reg_flat_pass(0, &f, nt, w, grad);
+  reg_flat_pass(1, &f, nt, w, grad);
+  reg_flat_pass(2, &f, nt, w, grad);
+  reg_flat_pass(3, &f, nt, w, grad);
+  reg_flat_pass(4, &f, nt, w, grad);
+  const size_t k = nt * RF_ROWS;
+  const __mmask16 live = orthoconv_avx512_ops_live(trainable, 0, RF_N);
+  if (k < K) reg_tiles[K - k - 1](RF_N, w + k * RF_N, a, 0, orthoconv_avx512_ops_tail(RF_N), live, grad + k * RF_N);
+}
+
 void orthoconv_reg_grad_ukernel_8x16__avx512_bcast(size_t K, size_t N, const float *w,
     const float *a, const unsigned char *trainable, float *grad, const int *t) {
   (void)t;
+  if (N == RF_N && K >= RF_ROWS) {
+    if (orthoconv_avx512_ops_live(trainable, 0, RF_N)) reg_flat10(K, w, a, trainable, grad);
+    return;
+  }
   for (size_t n0 = 0; n0 < N; n0 += 16) {
     const size_t nc = N - n0 < 16 ? N - n0 : 16;
     const __mmask16 live = orthoconv_avx512_ops_live(trainable, n0, nc);
