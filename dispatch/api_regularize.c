@@ -3,7 +3,7 @@
 #include "select.h"
 #include "gram/reg_maths.h"
 
-/* Up to this N the N x N scratch lives on the stack (24 KiB); beyond, on the heap. */
+/* Up to this N the N x N scratch lives on the stack (18 KiB); beyond, on the heap. */
 #define STACK_N 32
 
 orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g) {
@@ -30,15 +30,15 @@ orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength
   if (s != ORTHOCONV_OK) return s;
 
   float g_stack[STACK_N * STACK_N], a_stack[STACK_N * STACK_N];
-  double work_stack[2 * STACK_N * STACK_N];
+  double work_stack[ORTHOCONV_REG_WORK(STACK_N)];
   float *g = g_stack, *a = a_stack;
   double *work = work_stack;
   void *heap = NULL;
   if (N > STACK_N) {
-    heap = malloc(N * N * (2 * sizeof(float) + 2 * sizeof(double)));
+    heap = malloc(N * N * 2 * sizeof(float) + ORTHOCONV_REG_WORK(N) * sizeof(double));
     if (!heap) return ORTHOCONV_ENOMEM;
     work = heap;
-    g = (float *)(work + 2 * N * N);
+    g = (float *)(work + ORTHOCONV_REG_WORK(N));
     a = g + N * N;
   }
   const orthoconv_priv_choice cg = orthoconv_priv_select(ORTHOCONV_OP_GRAM, 0);

@@ -119,7 +119,7 @@ orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g);
 /* *penalty = strength * R(W) (penalty may be NULL); if grad != NULL,
  * grad[k*N+n] += strength * dR/dW[k][n] for trainable n; frozen columns untouched.
  * Every filter, frozen or not, takes part in R. strength must be finite.
- * For N <= 32 the N x N scratch is on the stack (24 KiB); for larger N it is
+ * For N <= 32 the N x N scratch is on the stack (18 KiB); for larger N it is
  * allocated and freed inside the call (ORTHOCONV_ENOMEM if that fails).
  * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED). */
 #define ORTHOCONV_REG_MAX_N 4096
