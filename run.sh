@@ -9,7 +9,10 @@ top=$(pwd)
 
 base_pkgs=(meson ninja-build pkgconf gcc g++ binutils libsleef-dev libbenchmark-dev)
 test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64)
-bench_pkgs=(libopenblas-dev libblis-dev libdnnl-dev libxnnpack-dev libxsmm-dev gnuplot-nox util-linux)
+# llvm-16 (llvm-mca with Neoverse N2 / Zen 4 tables; llvm: the fallback) and the
+# AArch64 compiler: bench/mca_loops.py, the NEON loops on paper.
+bench_pkgs=(libopenblas-dev libblis-dev libdnnl-dev libxnnpack-dev libxsmm-dev gnuplot-nox util-linux
+  llvm llvm-16 gcc-aarch64-linux-gnu)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -120,11 +123,19 @@ run_bench() {
   fi
   [ -f "$out/profile.txt" ] && export ORTHOCONV_PROFILE="$out/profile.txt"
   if [ -x bench/run_bench.sh ]; then
-    bench/run_bench.sh "$dir" results "$@"
+    bench/run_bench.sh "$dir" results "$@" || exit 1
   else
     echo "bench/run_bench.sh is missing"
     exit 1
   fi
+  # The kernels' hot loops in llvm-mca's core models (NEON: no Arm hardware
+  # here), the x86 ones beside this machine's measurements as a check.
+  echo
+  echo "== hot loops on paper (llvm-mca model estimate) -> bench/results/mca.md"
+  local kept="bench/results/$cpu/summary.json"
+  mkdir -p bench/results
+  /usr/bin/python3 bench/mca_loops.py $([ -f "$kept" ] && echo --measured "$kept") >bench/results/mca.md.tmp &&
+    mv bench/results/mca.md.tmp bench/results/mca.md && cat bench/results/mca.md
 }
 
 case "${1:-}" in

@@ -264,3 +264,136 @@ def summary_table(cs, missing=None):
         for n in sorted(missing):
             lines.append("- **%s**: %s" % (n, missing[n]))
     return lines
+
+
+# ---------------------------------------------------------------- summaries --
+# bench/results/<cpu>/summary.json: what the README's performance section is
+# made of, small enough to keep in the repository (the medians, not the runs).
+
+SUMMARY_KEYS = ("time", "spread", "reps", "FLOPS", "BYTES", "ws_bytes", "isa", "anchor", "label", "roof", "ratio",
+                "best_anchor", "error")
+
+
+def summary_doc(doc):
+    """The small summary of one merged run document (after cases + annotate)."""
+    cs = cases(doc)
+    pr = annotate(cs)
+    ctx, oc = doc.get("context", {}), doc.get("orthoconv", {})
+    return {
+        "format": "orthoconv-bench-summary-1",
+        "cpu_class": oc.get("cpu_name", ""),
+        "cpu": {k[4:]: v for k, v in ctx.items() if k.startswith("ocb_") and not k.startswith("ocb_anchor_")},
+        "run": {k: oc.get(k, "") for k in ("utc", "commit", "mode", "core", "repetitions", "min_time", "profile")},
+        "probes": {"fma_flops": pr["fma"], "read_bytes_per_s": [[sz, bw] for sz, bw in pr["read"]]},
+        "anchors": {n: {"present": ok, "message": m} for n, (ok, m) in anchor_states(doc).items()},
+        "cases": {n: {k: c[k] for k in SUMMARY_KEYS if k in c} for n, c in sorted(cs.items())},
+    }
+
+
+def load_summary_or_run(path):
+    """(cpu class, cases with roof and ratio, probes, missing anchors, summary) from
+    either a summary.json or a full bench JSON."""
+    with open(path) as f:
+        d = json.load(f)
+    if d.get("format", "").startswith("orthoconv-bench-summary"):
+        sm = d
+    else:
+        sm = summary_doc(load([path]))
+    cs = {}
+    for name, c in sm["cases"].items():
+        c = dict(c, name=name)
+        m = NAME.match(name)
+        if m:
+            c.update(op=m["op"], impl=m["impl"], M=int(m["M"]), K=int(m["K"]), N=int(m["N"]), extra=m["extra"],
+                     temp=m["temp"])
+        cs[name] = c
+    pr = {"fma": sm["probes"]["fma_flops"], "read": [tuple(x) for x in sm["probes"]["read_bytes_per_s"]]}
+    miss = {n: a["message"] for n, a in sm.get("anchors", {}).items() if not a["present"]}
+    return sm.get("cpu_class") or sm["cpu"].get("cpu_brand", path), cs, pr, miss, sm
+
+
+def fmt_size(size):
+    size = int(size)
+    return "%d MiB" % (size >> 20) if size >= 1 << 20 else "%d KiB" % (size >> 10)
+
+
+def roofline_line(pr):
+    fma = ", ".join("%s %.0f" % (k, v / 1e9) for k, v in sorted(pr["fma"].items(), key=lambda kv: -kv[1]))
+    bw = ", ".join("%s %.0f" % (fmt_size(sz), b / 1e9) for sz, b in pr["read"])
+    return "FMA peak (GFLOP/s): %s; read bandwidth (GB/s): %s" % (fma, bw)
+
+
+def training_rows(cs):
+    """Our public API on every op but the forward, with the fastest anchor of the
+    same job (all filters: a BLAS cannot skip frozen ones) and, for frozen
+    filters, the fraction of our all-trainable time."""
+    ours = [c for c in cs.values() if c.get("impl") == "orthoconv" and c.get("op") not in (None, "fwd") and "time" in c]
+    order = {"bwd_data": 1, "bwd_weights": 2, "gram": 3, "reg": 4, "sgd": 6, "adamw": 7}
+    regs = ["SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS"]
+
+    def key(c):
+        r = re.search(r"reg:(\w+)", c["extra"])
+        fz = re.search(r"frozen:(\d+)", c["extra"])
+        return (order.get(c["op"], 9), c["M"], regs.index(r.group(1)) if r else 0, int(fz.group(1)) if fz else 0)
+
+    rows = ["| op | M | orthoconv (us) | GFLOP/s | fastest anchor (us) | ratio | note |", "|---|---|---|---|---|---|---|"]
+    for c in sorted(ours, key=key):
+        fz = re.search(r"frozen:(\d+)", c["extra"])
+        nf = int(fz.group(1)) if fz else 0
+        what = c["op"].replace("_", " ") + re.sub(r"/frozen:\d+", "", c["extra"]).replace("/reg:", " ").replace("/", " ")
+        if nf:
+            what += ", %d of %d frozen" % (nf, c["N"])
+        notes = []
+        if nf:
+            base = cs.get(c["name"].replace("frozen:%d" % nf, "frozen:0"))
+            if base and "time" in base:
+                notes.append("%.2fx of all-trainable" % (c["time"] / base["time"]))
+        if c.get("spread", 0) > NOISY:
+            notes.append("noisy (spread %.0f%%)" % (100 * c["spread"]))
+        anchor = "%.2f (%s)" % (c["time"] / c["ratio"] * 1e6, c["best_anchor"]) if "ratio" in c else "-"
+        rows.append("| %s | %s | %.2f | %s | %s | %s | %s |" % (
+            what, c["M"] if c["op"] in ("bwd_data", "bwd_weights") else "-", c["time"] * 1e6, fmt_rate(c.get("FLOPS")),
+            anchor, "%.2fx" % c["ratio"] if "ratio" in c else "-", "; ".join(notes)))
+    return rows
+
+
+def markdown(paths):
+    """The README's performance section: the headline of every CPU class side by
+    side, then per class its roofline, every anchor and the training ops."""
+    runs = [load_summary_or_run(p) for p in paths]
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shown = " ".join(os.path.relpath(os.path.abspath(p), top) for p in paths)
+    out = ["<!-- generated by: bench/compare --markdown %s (do not edit by hand) -->" % shown, ""]
+    out.append("Forward Y = X W, K = 1024, N = 10, one core: GFLOP/s of `orthoconv_layer_forward`, its ratio to "
+               "the fastest anchor of the same run, and its share of that CPU's roofline.")
+    out.append("")
+    heads = {}
+    for cpu, cs, _, _, _ in runs:
+        for c in cs.values():
+            if is_headline(c) and c["impl"] == "orthoconv" and "time" in c:
+                heads.setdefault((c["temp"] != "warm", c["M"]), {})[cpu] = c
+    out.append("| M | cache | " + " | ".join(cpu for cpu, *_ in runs) + " |")
+    out.append("|---|---|" + "---|" * len(runs))
+    for (cold, M), by in sorted(heads.items()):
+        cells = []
+        for cpu, *_ in runs:
+            c = by.get(cpu)
+            cells.append("-" if not c else "%s GFLOP/s, %s, %s roof" % (
+                fmt_rate(c.get("FLOPS")), "%.2fx %s" % (c["ratio"], c["best_anchor"]) if "ratio" in c else "no anchor",
+                "%.0f%%" % c["roof"] if c.get("roof") is not None else "-"))
+        out.append("| %d | %s | %s |" % (M, "cold" if cold else "warm", " | ".join(cells)))
+    for cpu, cs, pr, miss, sm in runs:
+        c = sm["cpu"]
+        run = sm["run"]
+        out += ["", "#### %s" % cpu, ""]
+        out.append("%s (%s), family/model/stepping %s, L1d/L2/L3 %s KiB, ISAs %s. Run %s, commit %s, %s mode, "
+                   "%s interleaved repetitions, core %s; profile: %s." % (
+                       c.get("cpu_brand", "?"), c.get("cpu_vendor", "?"), c.get("cpu_family_model_stepping", "?"),
+                       c.get("cache_kib_l1d_l2_l3", "?"), c.get("cpu_isas", "?"), run.get("utc", "?"),
+                       run.get("commit", "?"), run.get("mode", "?"), run.get("repetitions", "?"), run.get("core", "?"),
+                       run.get("profile") or "built-in defaults"))
+        out += ["", "Roofline of this run: " + roofline_line(pr) + ".", ""]
+        out += summary_table(cs, miss)
+        out += ["", "Training ops (K = 1024, N = 10), same run:", ""]
+        out += training_rows(cs)
+    return out

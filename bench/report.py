@@ -4,7 +4,10 @@
       come from whichever file has them; --rest: all but the headline, no probes)
   report.py summary RUN.json...                 the headline as one Markdown matrix
   report.py merge OUT.json KEY=VALUE... -- RUN.json...   one JSON: Google Benchmark's
-      format plus an "orthoconv" block (CPU identity, probe medians, run facts)."""
+      format plus an "orthoconv" block (CPU identity, probe medians, run facts).
+  report.py keep DIR RUN.json     the small files kept per CPU class in the repository:
+      DIR/summary.json (medians, roofline, anchors, CPU) and DIR/table.md (its
+      section of the README, as bench/compare --markdown prints it)."""
 import json
 import os
 import sys
@@ -62,8 +65,21 @@ def summary(args):
     print("\n".join(rows))
 
 
+def keep(args):
+    out, run = args[0], args[1]
+    os.makedirs(out, exist_ok=True)
+    sm = R.summary_doc(R.load([run]))
+    path = os.path.join(out, "summary.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(sm, f, indent=0, sort_keys=True)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write("\n".join(R.markdown([path])) + "\n")
+
+
 if __name__ == "__main__":
-    cmds = {"table": table, "merge": merge, "summary": summary}
+    cmds = {"table": table, "merge": merge, "summary": summary, "keep": keep}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](sys.argv[2:])

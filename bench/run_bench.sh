@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs orthoconv-bench pinned to one core, prints the headline table (forward,
 # K=1024 N=10, with anchors and roofline) as soon as it is measured, then the
-# rest, and writes OUT_ROOT/<cpu-name>/bench-<time>.json (+ bench.json, the
-# latest), table-<time>.txt and PNG plots.
+# rest, and writes OUT_ROOT/<cpu-class>/bench-<time>.json (+ bench.json, the
+# latest), table-<time>.txt and PNG plots; a default run (no --full, no
+# --filter) also keeps bench/results/<cpu-class>/summary.json and table.md.
 #
 # usage: bench/run_bench.sh BUILD_DIR OUT_ROOT [--full] [--core N] [--reps N]
 #            [--min-time SECONDS] [--filter REGEX] [-- more Google Benchmark flags]
@@ -12,7 +13,7 @@
 # ORTHOCONV_PROFILE / ORTHOCONV_ISA are passed through to the library.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '7,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '8,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 build=$1 root=$2
 shift 2
@@ -111,5 +112,11 @@ fi
 echo
 python3 "$here/report.py" summary "$json" | tee -a "$out/table-$stamp.txt"
 python3 "$here/compare" -o "$out" "$json" >/dev/null || echo "(plots not drawn)"
+if [ -z "$filter" ] && [ $full = 0 ]; then
+  # The small files of this CPU class, kept in the repository: the README's
+  # performance section is bench/compare --markdown over all of them.
+  python3 "$here/report.py" keep "$here/results/$cpu" "$json" &&
+    echo "== kept $here/results/$cpu/summary.json and table.md; README sections: bench/compare --update README.md bench/README.md -- bench/results/*/summary.json"
+fi
 echo
 echo "== $(( $(date +%s) - t0 )) s; wrote $json (and bench.json), table-$stamp.txt, $(cd "$out" && ls ./*.png 2>/dev/null | wc -l) PNG(s) in $out"
