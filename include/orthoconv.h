@@ -60,9 +60,10 @@ typedef enum orthoconv_activation {
 /* y[m*ldy+n] = act(bias[n] + sum_k x[m*ldx+k] * w[k*N+n]); bias may be NULL.
  * w is K x N row-major = a Keras (1,1,K,N) kernel. M == 0 is a no-op.
  * Nothing past column N of a row of y is written.
- * Reads w as given (no packing, no allocation): the right call for one-off use.
- * For repeated calls with the same weights use an orthoconv_layer, which packs W
- * once into the layout of the fastest kernels. */
+ * Reads w as given (no allocation; a kernel that wants W in another layout gets
+ * it packed block by block on the stack, at most 16 KiB per call): the right call
+ * for one-off use. For repeated calls with the same weights use an
+ * orthoconv_layer, which packs W once into the layout of the fastest kernels. */
 orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy);
@@ -70,9 +71,15 @@ orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
 /* Weights packed once, for inference engines. The layer owns copies of w and
  * bias: the caller's buffers may be freed after the call. A layer is immutable
  * between orthoconv_layer_set_weights calls, so any number of threads may run
- * orthoconv_layer_forward on it at once. */
+ * orthoconv_layer_forward on it at once.
+ * A layer binds its kernels when it is created: per M class (=1, <=64, <=1024,
+ * <=16384, more) the variant dispatch picks for its K and N under the profile and
+ * ISA cap in force then, and W packed only in the layouts those read. Load a
+ * profile before creating the layers it should steer; a later lower ISA cap is
+ * still obeyed (such a call runs what orthoconv_forward would). */
 typedef struct orthoconv_layer orthoconv_layer;
-/* Allocates (the only function that does). *out is set only on ORTHOCONV_OK. */
+/* Allocates (with orthoconv_profile_load, the only functions that do). *out is set
+ * only on ORTHOCONV_OK. */
 orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w,
     const float *bias, orthoconv_activation act, orthoconv_layer **out);
 /* Replaces weights and bias (bias may be NULL = zero); no allocation. Not to be
@@ -83,6 +90,9 @@ orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *layer, const float
 orthoconv_status orthoconv_layer_forward(const orthoconv_layer *layer, size_t M,
     const float *x, size_t ldx, float *y, size_t ldy);
 void orthoconv_layer_destroy(orthoconv_layer *layer); /* NULL is fine */
+/* Name of the kernel variant orthoconv_layer_forward runs for M rows; NULL for a
+ * NULL layer. */
+const char *orthoconv_layer_kernel(const orthoconv_layer *layer, size_t M);
 
 /* --------------------------------------------------------------- backward -- */
 
