@@ -8,15 +8,15 @@
  * TensorFlow (1,1,K,N) HWIO kernel; Y is M x N (row stride ldy >= N).
  *
  * Guarantees, for every function:
- *  - no threads, no prints, no allocation except orthoconv_layer_create (and
- *    orthoconv_regularize for N > 32, orthoconv_profile_* for their file I/O);
+ *  - no threads, no prints, no file I/O, no allocation, except
+ *    orthoconv_layer_create, orthoconv_regularize for N > 20 (its N x N scratch)
+ *    and orthoconv_profile_* (their file I/O and tables);
  *  - safe to call from several threads at once;
  *  - bad input returns a status other than ORTHOCONV_OK and writes no output;
  *  - same inputs + same selected kernel -> same bits;
  *  - only instructions that this CPU and OS support are ever executed;
- *  - stack: kernels keep small blocks of W or of partial sums on the stack, up to
- *    about 64 KiB per call (orthoconv_forward packs W for M > 64, backward
- *    data transposes W in blocks): threads that call in need at least 128 KiB.
+ *  - stack: at most 16 KiB per call (blocks of W or of partial sums; measured by
+ *    tests/usage/test_stack.c in optimised builds).
  * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
  * exact result before the activation (shared/REFERENCE.md).
  */
@@ -27,6 +27,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* The library is built with hidden visibility: in a shared build only what this
+ * header declares is exported. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(default)
 #endif
 
 #define ORTHOCONV_VERSION_MAJOR 0
@@ -240,6 +246,10 @@ void orthoconv_profile_reset(void);
  * "; last load failed: <source>: <reason>". Returns the length of the full text,
  * like snprintf. */
 size_t orthoconv_profile_status(char *buf, size_t size);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,12 @@
 
 #define OC_INLINE static inline __attribute__((always_inline))
 
+/* The activation over the stored tile, row by row while it is in L1: one copy of
+ * the SLEEF epilogue instead of one per row of every instance. */
+__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
+  for (size_t r = 0; r < t->mr; r++) orthoconv_avx2_bias_act_row(t->y + r * t->ldy, NULL, t->nc, t->act);
+}
+
 OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile *t) {
   const int CH = MR >= 4 ? 1 : 4;
   const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
@@ -60,10 +66,10 @@ OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile
       if ((f & ORTHOCONV_TILE_LAST) && t->bias) s = _mm256_add_ps(s, _mm256_maskload_ps(t->bias + 8 * v, m));
       _mm256_maskstore_ps(y + 8 * v, m, s);
     }
-    if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
-        (t->act != ORTHOCONV_ACT_SOFTMAX || (f & ORTHOCONV_TILE_ROW)))
-      orthoconv_avx2_bias_act_row(y, NULL, nc, t->act);
   }
+  if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
+      (t->act != ORTHOCONV_ACT_SOFTMAX || (f & ORTHOCONV_TILE_ROW)))
+    act_rows(t);
 }
 
 #define OC_OUTER(MR, FULL) \

@@ -13,6 +13,12 @@
 #define OC_INLINE static inline __attribute__((always_inline))
 #define OC_FMR 4
 
+/* The activation over the stored tile (one copy of the SLEEF epilogue, not one per
+ * row of every instance); N = 10 is a whole row, softmax included. */
+__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
+  for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, 10, t->act);
+}
+
 OC_INLINE void flat_tile(const int mr, const orthoconv_fwd_tile *tl, const __m512i *idx) {
   const size_t K = tl->kc, ldx = tl->ldx, ldy = tl->ldy;
   const float *x = tl->x, *w = tl->w;
@@ -69,12 +75,9 @@ OC_INLINE void flat_tile(const int mr, const orthoconv_fwd_tile *tl, const __m51
     s1 = _mm512_add_ps(s1, _mm512_add_ps(_mm512_maskz_loadu_ps(m10, t + 60), _mm512_maskz_loadu_ps(m10, t + 70)));
     __m512 v = _mm512_add_ps(_mm512_add_ps(s0, s1), b);
     if (!(f & ORTHOCONV_TILE_FIRST)) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m10, y + r * ldy));
-    if (f & ORTHOCONV_TILE_LAST) {
-      if (tl->act == ORTHOCONV_ACT_SOFTMAX) v = orthoconv_avx512_softmax16(v, m10);
-      else if (tl->act != ORTHOCONV_ACT_NONE) v = orthoconv_avx512_act_elem(v, tl->act);
-    }
     _mm512_mask_storeu_ps(y + r * ldy, m10, v);
   }
+  if ((f & ORTHOCONV_TILE_LAST) && tl->act != ORTHOCONV_ACT_NONE) act_rows(tl);
 }
 
 void orthoconv_fwd_ukernel_4x10__avx512_flat(const orthoconv_fwd_tile *t) {

@@ -17,6 +17,12 @@
 
 #define OC_INLINE static inline __attribute__((always_inline))
 
+/* The activation over the stored tile, row by row while it is in L1: one copy of
+ * the SLEEF epilogue instead of one per accumulator of every instance. */
+__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
+  for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, t->nc, t->act);
+}
+
 OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *t) {
   const int CH = MR >= 4 ? 1 : 4;
   const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
@@ -57,7 +63,6 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
     }
   }
   const unsigned f = t->flags;
-  const int whole = (f & ORTHOCONV_TILE_ROW) && nc <= 16;
 #pragma GCC unroll 14
   for (int r = 0; r < MR; r++) {
     if ((size_t)r >= t->mr) break;
@@ -69,20 +74,13 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
 #pragma GCC unroll 3
       for (int c = 1; c < CH; c++) s = _mm512_add_ps(s, acc[c][r][v]);
       if (!(f & ORTHOCONV_TILE_FIRST)) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, y + 16 * v));
-      if (f & ORTHOCONV_TILE_LAST) {
-        if (t->bias) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, t->bias + 16 * v));
-        if (t->act == ORTHOCONV_ACT_SOFTMAX) {
-          if (whole) s = orthoconv_avx512_softmax16(s, m);
-        } else if (t->act != ORTHOCONV_ACT_NONE) {
-          s = orthoconv_avx512_act_elem(s, t->act);
-        }
-      }
+      if ((f & ORTHOCONV_TILE_LAST) && t->bias) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, t->bias + 16 * v));
       _mm512_mask_storeu_ps(y + 16 * v, m, s);
     }
   }
-  /* A row of 17..32 filters in one tile: softmax over both vectors. */
-  if ((f & ORTHOCONV_TILE_LAST) && t->act == ORTHOCONV_ACT_SOFTMAX && (f & ORTHOCONV_TILE_ROW) && !whole)
-    for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, nc, t->act);
+  if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
+      (t->act != ORTHOCONV_ACT_SOFTMAX || (f & ORTHOCONV_TILE_ROW)))
+    act_rows(t);
 }
 
 #define OC_OUTER(MR, NV) \
