@@ -82,12 +82,17 @@ static void *k_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io, 
   x->k = k;
   for (unsigned i = 0; i < k->ntunables; i++) x->t[i] = k->tunables[i].def;
   x->w.kn = io->w;
-  /* A K16 variant reads W packed once, as a layer holds it. */
+  /* A K16 or panel variant reads W packed once, as a layer holds it. */
   if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_K16) {
     x->w.npad = (c->N + k->nr - 1) / k->nr * k->nr;
     float *p = ocb_alloc(orthoconv_priv_pack_k16_floats(c->K, x->w.npad));
     orthoconv_priv_pack_k16(c->K, c->N, x->w.npad, io->w, p);
     x->w.k16 = p;
+  } else if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_PANEL) {
+    float *p = ocb_alloc(orthoconv_priv_pack_panel_floats(c->K, c->N, k->nr));
+    orthoconv_priv_pack_panel(c->K, c->N, k->nr, io->w, p);
+    x->w.panel = p;
+    x->w.panel_nr = k->nr;
   }
   return x;
 }

@@ -15,6 +15,8 @@ struct orthoconv_layer {
   float *w_kn;  /* the caller's layout */
   float *w_k16; /* K16 with npad filters, or NULL when no bound variant reads it */
   size_t npad;
+  float *w_panel; /* panels of panel_nr filters, or NULL (none bound, or one panel) */
+  size_t panel_nr;
   float *bias;  /* N floats */
   orthoconv_priv_choice bound[ORTHOCONV_MCLASSES];
 };
@@ -41,7 +43,7 @@ orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N, const float *x,
   const orthoconv_status s = check_forward(M, K, N, x, ldx, w, bias, act, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
   const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_FORWARD, M, K, N);
-  const orthoconv_priv_fwd_w wv = { w, NULL, 0 };
+  const orthoconv_priv_fwd_w wv = { w, NULL, 0, NULL, 0 };
   orthoconv_priv_fwd_drive(c.k, c.t, M, K, N, x, ldx, &wv, bias, act, y, ldy);
   return ORTHOCONV_OK;
 }
@@ -49,6 +51,7 @@ orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N, const float *x,
 static void layer_fill(orthoconv_layer *l, const float *w, const float *bias) {
   memcpy(l->w_kn, w, l->K * l->N * sizeof(float));
   if (l->w_k16) orthoconv_priv_pack_k16(l->K, l->N, l->npad, w, l->w_k16);
+  if (l->w_panel) orthoconv_priv_pack_panel(l->K, l->N, l->panel_nr, w, l->w_panel);
   l->has_bias = bias != NULL;
   if (bias) memcpy(l->bias, bias, l->N * sizeof(float));
   else memset(l->bias, 0, l->N * sizeof(float));
@@ -79,6 +82,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
   orthoconv_priv_choice bound[ORTHOCONV_MCLASSES];
   const orthoconv_priv_profile *table = orthoconv_priv_table_current();
   size_t unit = 0; /* the K16 tiles' nr, combined: W is padded to a multiple of each */
+  size_t panel_nr = 0; /* the first panel kernel's width (others pack on the fly) */
   for (unsigned mc = 0; mc < ORTHOCONV_MCLASSES; mc++) {
     const unsigned cls = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, 0, K, N) + mc * ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES;
     const size_t M = orthoconv_priv_class_example(ORTHOCONV_OP_LAYER_FORWARD, cls).M;
@@ -87,6 +91,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
       const size_t nr = bound[mc].k->nr;
       unit = unit ? unit / gcd(unit, nr) * nr : nr;
     }
+    if (bound[mc].k->wlayout == ORTHOCONV_W_PANEL && !panel_nr && N > bound[mc].k->nr) panel_nr = bound[mc].k->nr;
   }
   size_t npad = 0, packed = 0;
   if (unit) {
@@ -94,12 +99,15 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
     packed = npad >= N ? orthoconv_priv_pack_k16_floats(K, npad) : 0;
     if (packed == 0) return ORTHOCONV_EINVAL;
   }
-  /* One block, each part 64-byte aligned: W, packed W, bias. */
+  const size_t panels = panel_nr ? orthoconv_priv_pack_panel_floats(K, N, panel_nr) : 0;
+  if (panel_nr && panels == 0) return ORTHOCONV_EINVAL;
+  /* One block, each part 64-byte aligned: W, packed W (K16, panels), bias. */
   const size_t round = 16;
   const size_t n_kn = (K * N + round - 1) / round * round, n_bias = (N + round - 1) / round * round;
+  const size_t n_k16 = (packed + round - 1) / round * round;
   size_t total;
-  if (__builtin_add_overflow(n_kn, packed, &total) || __builtin_add_overflow(total, n_bias, &total) ||
-      total > (SIZE_MAX - 64) / sizeof(float))
+  if (__builtin_add_overflow(n_kn, n_k16, &total) || __builtin_add_overflow(total, panels, &total) ||
+      __builtin_add_overflow(total, n_bias, &total) || total > (SIZE_MAX - 64) / sizeof(float))
     return ORTHOCONV_EINVAL;
   orthoconv_layer *l = malloc(sizeof *l);
   float *mem = l ? aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64) : NULL;
@@ -113,7 +121,9 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
   l->w_kn = mem;
   l->w_k16 = packed ? mem + n_kn : NULL;
   l->npad = npad;
-  l->bias = mem + n_kn + packed;
+  l->w_panel = panels ? mem + n_kn + n_k16 : NULL;
+  l->panel_nr = panel_nr;
+  l->bias = mem + n_kn + n_k16 + panels;
   memcpy(l->bound, bound, sizeof bound);
   layer_fill(l, w, bias);
   *out = l;
@@ -135,11 +145,11 @@ orthoconv_status orthoconv_layer_forward(const orthoconv_layer *l, size_t M, con
   if (s != ORTHOCONV_OK || M == 0) return s;
   const unsigned mc = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, M, l->K, l->N) / (ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES);
   orthoconv_priv_choice c = l->bound[mc];
-  orthoconv_priv_fwd_w wv = { l->w_kn, l->w_k16, l->npad };
+  orthoconv_priv_fwd_w wv = { l->w_kn, l->w_k16, l->npad, l->w_panel, l->panel_nr };
   /* An ISA cap lowered since the layer was made: what dispatch picks now, on W as given. */
   if (!orthoconv_priv_isa_allowed(c.k->isa, orthoconv_priv_cap_load())) {
     c = orthoconv_priv_choose(ORTHOCONV_OP_FORWARD, M, l->K, l->N);
-    wv.k16 = NULL;
+    wv.k16 = wv.panel = NULL;
   }
   orthoconv_priv_fwd_drive(c.k, c.t, M, l->K, l->N, x, ldx, &wv, l->has_bias ? l->bias : NULL, l->act, y, ldy);
   return ORTHOCONV_OK;

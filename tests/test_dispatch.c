@@ -107,7 +107,7 @@ static void runs_what_it_names(void) {
         for (size_t i = 0; i < M * K; i++) x[i] = test_randf();
         for (size_t i = 0; i < K * N; i++) w[i] = test_randf();
         for (size_t i = 0; i < N; i++) bias[i] = test_randf();
-        const orthoconv_priv_fwd_w raw = { w, NULL, 0 };
+        const orthoconv_priv_fwd_w raw = { .kn = w };
         /* orthoconv_forward */
         orthoconv_priv_choice ch = orthoconv_priv_select(ORTHOCONV_OP_FORWARD, M, K, N);
         CHECK(orthoconv_forward(M, K, N, x, K, w, bias, ORTHOCONV_ACT_RELU, y1, N) == ORTHOCONV_OK, "forward");
@@ -120,8 +120,8 @@ static void runs_what_it_names(void) {
         const char *lk = orthoconv_layer_kernel(l, M);
         CHECK(lk && !strcmp(lk, ch.k->name), "layer %zux%zux%zu reports %s, dispatch picks %s", M, K, N, lk ? lk : "-", ch.k->name);
         CHECK(orthoconv_layer_forward(l, M, x, K, y1, N) == ORTHOCONV_OK, "layer_forward");
-        /* W as the layer holds it: packed for a K16 tile (its blocks may then differ
-         * from the on-the-fly packing's, and so may the rounding). */
+        /* W as the layer holds it: packed for a K16 or panel tile (its blocks may then
+         * differ from the on-the-fly packing's, and so may the rounding). */
         orthoconv_priv_fwd_w lw = raw;
         float *packed = NULL;
         if (ch.k->wlayout == ORTHOCONV_W_K16) {
@@ -129,6 +129,11 @@ static void runs_what_it_names(void) {
           packed = malloc(orthoconv_priv_pack_k16_floats(K, lw.npad) * sizeof *packed);
           orthoconv_priv_pack_k16(K, N, lw.npad, w, packed);
           lw.k16 = packed;
+        } else if (ch.k->wlayout == ORTHOCONV_W_PANEL && N > ch.k->nr) {
+          packed = malloc(orthoconv_priv_pack_panel_floats(K, N, ch.k->nr) * sizeof *packed);
+          orthoconv_priv_pack_panel(K, N, ch.k->nr, w, packed);
+          lw.panel = packed;
+          lw.panel_nr = ch.k->nr;
         }
         orthoconv_priv_fwd_drive(ch.k, ch.t, M, K, N, x, K, &lw, bias, ORTHOCONV_ACT_RELU, y2, N);
         free(packed);

@@ -56,16 +56,22 @@ static void test_forward(const grid_shape *g, unsigned idx) {
   tmat_fill_random(&w, 1.0f);
   tmat_fill_random(&bias, 1.0f);
   const float *bp = idx % 2 ? NULL : bias.p;
-  /* K16 variants: on W packed as a layer packs it (odd shapes), and on W as given,
-   * packed by the driver block by block (even shapes). */
+  /* K16 and panel variants: on W packed as a layer packs it (odd shapes), and on W
+   * as given, packed by the driver block by block (even shapes). */
   tmat packed = { 0 };
-  orthoconv_priv_fwd_w wv = { w.p, NULL, 0 };
+  orthoconv_priv_fwd_w wv = { .kn = w.p };
   if (cur->wlayout == ORTHOCONV_W_K16 && idx % 2) {
     wv.npad = (N + cur->nr - 1) / cur->nr * cur->nr;
     const size_t n = orthoconv_priv_pack_k16_floats(K, wv.npad);
     packed = tmat_new(1, n, n, g->off);
     orthoconv_priv_pack_k16(K, N, wv.npad, w.p, packed.p);
     wv.k16 = packed.p;
+  } else if (cur->wlayout == ORTHOCONV_W_PANEL && idx % 2) {
+    const size_t n = orthoconv_priv_pack_panel_floats(K, N, cur->nr);
+    packed = tmat_new(1, n, n, g->off);
+    orthoconv_priv_pack_panel(K, N, cur->nr, w.p, packed.p);
+    wv.panel = packed.p;
+    wv.panel_nr = cur->nr;
   }
   tmat y = tmat_new(M, N, g->ldy, g->off);
   tmat_fill_pattern(&y);

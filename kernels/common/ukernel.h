@@ -23,9 +23,14 @@ typedef struct orthoconv_tunable_spec {
 
 /* Layout of W that a forward variant reads. */
 typedef enum orthoconv_wlayout {
-  ORTHOCONV_W_KN = 0, /* as the caller gives it: K x N row-major */
-  ORTHOCONV_W_K16 = 1 /* blocks of 16 k, N padded to Np (a multiple of the kernel's nr):
-                       * p[(kb*Np + n)*16 + j] = w[(16kb + j)*N + n], zero past K and N */
+  ORTHOCONV_W_KN = 0,   /* as the caller gives it: K x N row-major */
+  ORTHOCONV_W_K16 = 1,  /* blocks of 16 k, N padded to Np (a multiple of the kernel's nr):
+                         * p[(kb*Np + n)*16 + j] = w[(16kb + j)*N + n], zero past K and N */
+  ORTHOCONV_W_PANEL = 2 /* panels of nr filters, each K rows of nr contiguous floats:
+                         * p[(pi*K + k)*nr + j] = w[k*N + pi*nr + j], zero past N. Read
+                         * like KN rows with ldw = nr: W rows N floats apart would put a
+                         * tile's k rows on as many pages, and near 4 KiB apart into the
+                         * same few cache sets */
 } orthoconv_wlayout;
 
 /* Software prefetch of X: the forward driver points the cursor at the next block
@@ -41,9 +46,10 @@ typedef struct orthoconv_pf_cursor {
  * one block of kc k; mr <= the list line's mr, nc <= its nr. Rows past mr and
  * filters past nc must not be read or written (a kernel may alias rows past mr
  * to row mr - 1: same reads, same values written).
- *   KN layout: w[k * ldw + n];  K16: w[kb * ldw + 16 n + j] = W[16 kb + j][n], zero
- *   past K, and the packed block holds nr filters (zero past nc), so a K16 kernel
- *   may read all nr of them. x is not padded: k past kc must not be read. */
+ *   KN and PANEL layouts: w[k * ldw + n] (a panel is zero past nc, KN is not: read
+ *   no filter past nc); K16: w[kb * ldw + 16 n + j] = W[16 kb + j][n], zero past K,
+ *   and the packed block holds nr filters (zero past nc), so a K16 kernel may read
+ *   all nr of them. x is not padded: k past kc must not be read. */
 typedef struct orthoconv_fwd_tile {
   size_t mr, nc, kc;
   const float *x; /* row 0 at k 0 of the block; rows ldx apart */

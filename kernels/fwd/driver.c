@@ -8,10 +8,11 @@
  * block is computed, the block pf blocks ahead is prefetched as one sequential
  * stream (first filter chunk only).
  *
- * A K16 microkernel on W as given (orthoconv_forward: no layer, no allocation)
- * gets its W block packed here, on the stack, once per block of S rows: the
- * order is then S0 -> n0 -> k0 -> pack -> tiles of the S rows, S chosen so that
- * the block's X stays in the last-level cache for the later k blocks. */
+ * A microkernel whose W layout (K16, or panels for more than one panel of
+ * filters) is not given packed (orthoconv_forward: no layer, no allocation) gets
+ * its W block packed here, on the stack, once per block of S rows: the order is
+ * then S0 -> n0 -> k0 -> pack -> tiles of the S rows, S chosen so that the
+ * block's X stays in the last-level cache for the later k blocks. */
 #include <stdint.h>
 #include "act/act.h"
 #include "cpu.h"
@@ -58,8 +59,8 @@ static size_t pick_mb(const orthoconv_ukernel *k, const int *t, size_t K) {
   return mb ? mb : k->mr;
 }
 
-/* p[(kb * nr + n) * 16 + j] = W[k0 + 16 kb + j][n0 + n], zero past kl and nc. */
-static void pack_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
+/* K16 block: p[(kb * nr + n) * 16 + j] = W[k0 + 16 kb + j][n0 + n], zero past kl and nc. */
+static void pack_k16_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
     size_t nr, float *p) {
   const size_t kbs = (kl + 15) / 16;
   for (size_t kb = 0; kb < kbs; kb++)
@@ -68,6 +69,21 @@ static void pack_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0
         const size_t kk = 16 * kb + j;
         p[(kb * nr + n) * 16 + j] = kk < kl && n < nc ? w[(k0 + kk) * N + n0 + n] : 0.0f;
       }
+}
+
+/* Panel block: p[k * nr + j] = W[k0 + k][n0 + j], zero past nc. */
+static void pack_panel_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
+    size_t nr, float *p) {
+  for (size_t k = 0; k < kl; k++, p += nr)
+    for (size_t j = 0; j < nr; j++) p[j] = j < nc ? w[(k0 + k) * N + n0 + j] : 0.0f;
+}
+
+/* Does the kernel need W packed block by block here (its layout not given)? One
+ * panel needs no packing: its k rows are the contiguous rows of W itself. */
+static int packs_here(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t N) {
+  if (k->wlayout == ORTHOCONV_W_K16) return !w->k16;
+  if (k->wlayout == ORTHOCONV_W_PANEL) return N > k->nr && !(w->panel && w->panel_nr == k->nr);
+  return 0;
 }
 
 static void pf_start(orthoconv_pf_cursor *c, const float *x, size_t ldx, size_t K, size_t M,
@@ -100,9 +116,10 @@ static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K, 
     const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy, float *pack, size_t pack_floats) {
   const size_t nr = k->nr, pfd = tunable(k, t, 2);
-  const int k16 = k->wlayout == ORTHOCONV_W_K16, on_stack = pack != NULL;
+  const int lay = k->wlayout, on_stack = pack != NULL;
+  const int given_panels = lay == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr;
   orthoconv_act_rows_fn *rows_act = N > nr && act == ORTHOCONV_ACT_SOFTMAX ? orthoconv_priv_act_rows(k->isa) : NULL;
-  const size_t kc = pick_kc(k, t, K, on_stack ? pack_floats / (16 * nr) * 16 : 0);
+  const size_t kc = pick_kc(k, t, K, !on_stack ? 0 : lay == ORTHOCONV_W_K16 ? pack_floats / (16 * nr) * 16 : pack_floats / nr);
   /* Rows per block; with W packed per block, enough that X of a block fills about
    * a quarter of the last-level cache (the packing then costs ~1% of the work). */
   size_t mb = pick_mb(k, t, K);
@@ -128,16 +145,23 @@ static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K, 
         tl.kc = K - k0 < kc ? K - k0 : kc;
         tl.flags = (k0 == 0 ? ORTHOCONV_TILE_FIRST : 0u) | (k0 + tl.kc == K ? ORTHOCONV_TILE_LAST : 0u) |
                    (tl.nc == N ? ORTHOCONV_TILE_ROW : 0u);
-        if (!k16) {
-          tl.w = w->kn + k0 * N + n0;
-          tl.ldw = N;
-        } else if (!on_stack) {
-          tl.w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
-          tl.ldw = 16 * w->npad;
-        } else {
-          pack_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
+        if (on_stack && lay == ORTHOCONV_W_K16) {
+          pack_k16_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
           tl.w = pack;
           tl.ldw = 16 * nr;
+        } else if (on_stack) {
+          pack_panel_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
+          tl.w = pack;
+          tl.ldw = nr;
+        } else if (lay == ORTHOCONV_W_K16) {
+          tl.w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
+          tl.ldw = 16 * w->npad;
+        } else if (given_panels) {
+          tl.w = w->panel + (n0 / nr * K + k0) * nr;
+          tl.ldw = nr;
+        } else {
+          tl.w = w->kn + k0 * N + n0;
+          tl.ldw = N;
         }
         tl.x = x + m0 * ldx + k0;
         tl.y = y + m0 * ldy + n0;
@@ -160,6 +184,6 @@ __attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, 
 void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
-  if (k->wlayout == ORTHOCONV_W_K16 && !w->k16) drive_packing(k, t, M, K, N, x, ldx, w, bias, act, y, ldy);
+  if (packs_here(k, w, N)) drive_packing(k, t, M, K, N, x, ldx, w, bias, act, y, ldy);
   else drive(k, t, M, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
 }

@@ -6,13 +6,16 @@
 #include <stddef.h>
 #include "ukernel.h"
 
-/* W as the driver gets it: always as given (K x N), and for a layer also packed
- * K16 with npad filters (a multiple of the kernel's nr). k16 == NULL: a K16
- * kernel's W is packed block by block on the driver's stack. */
+/* W as the driver gets it: always as given (K x N), and for a layer also packed:
+ * K16 with npad filters (a multiple of the kernel's nr), panels of panel_nr
+ * filters. A layout the kernel reads that is not given (NULL, or panels of
+ * another width) is packed block by block on the driver's stack. */
 typedef struct orthoconv_priv_fwd_w {
   const float *kn;
   const float *k16;
   size_t npad;
+  const float *panel;
+  size_t panel_nr;
 } orthoconv_priv_fwd_w;
 
 /* Bytes of stack a call may use for a W block packed on the fly. */

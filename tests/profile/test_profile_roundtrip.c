@@ -51,7 +51,7 @@ static void check_runs(orthoconv_op op, unsigned cls, const orthoconv_priv_choic
       : orthoconv_layer_forward(layer, M, x, K, y, N);
   CHECK(s == ORTHOCONV_OK, "forward call");
   const orthoconv_priv_choice d = orthoconv_priv_default_choice(op, M, K, N, orthoconv_get_isa());
-  const orthoconv_priv_fwd_w wv = { w, NULL, 0 };
+  const orthoconv_priv_fwd_w wv = { .kn = w };
   orthoconv_priv_fwd_drive(c->k, c->t, M, K, N, x, K, &wv, b, ORTHOCONV_ACT_NONE, yk, N);
   orthoconv_priv_fwd_drive(d.k, d.t, M, K, N, x, K, &wv, b, ORTHOCONV_ACT_NONE, yd, N);
   CHECK(memcmp(y, yk, M * N * sizeof *y) == 0, "%s: the API's result is not the chosen variant's", orthoconv_priv_op_name(op));

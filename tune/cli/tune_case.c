@@ -21,6 +21,8 @@ struct tc_case {
   size_t M, K, N, slots, slot;
   float *w, *w16, *bias, *a, *gin;  /* constant inputs */
   size_t npad;                        /* filters of w16 */
+  float *wp[4];                       /* W in panels of wp_nr[i] filters, as a layer packs it */
+  size_t wp_nr[4];
   float *ws0, *vel0, *m0, *v0;      /* optimizer state at the start, for validation */
   bufs b;                           /* slot 0 of each rotating array */
   bufs ref;                         /* the reference's outputs (NULL until computed) */
@@ -89,6 +91,16 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
       unit = unit / a * orthoconv_priv_ukernels[i].nr;
     }
   c->npad = (N + unit - 1) / unit * unit;
+  for (size_t i = 0, n = 0; i < orthoconv_priv_ukernel_count && n < 4; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (k->wlayout != ORTHOCONV_W_PANEL || !orthoconv_priv_isa_runnable(k->isa)) continue;
+    int seen = 0;
+    for (size_t j = 0; j < n; j++) seen |= c->wp_nr[j] == k->nr;
+    if (seen) continue;
+    c->wp_nr[n] = k->nr;
+    c->wp[n] = alloc_f(orthoconv_priv_pack_panel_floats(K, N, k->nr));
+    orthoconv_priv_pack_panel(K, N, k->nr, c->w, c->wp[n++]);
+  }
   c->w16 = alloc_f(orthoconv_priv_pack_k16_floats(K, c->npad));
   orthoconv_priv_pack_k16(K, N, c->npad, c->w, c->w16);
   c->bias = random_f(N, 0);
@@ -142,8 +154,11 @@ static void call(const tc_case *c, const orthoconv_priv_choice *ch, size_t M, co
   case ORTHOCONV_OP_LAYER_FORWARD:
   {
     /* orthoconv_forward gives W as is (the driver packs per block); a layer packed. */
-    const int packed = c->op == ORTHOCONV_OP_LAYER_FORWARD && k->wlayout == ORTHOCONV_W_K16 && c->npad % k->nr == 0;
-    const orthoconv_priv_fwd_w wv = { c->w, packed ? c->w16 : NULL, c->npad };
+    const int layer = c->op == ORTHOCONV_OP_LAYER_FORWARD;
+    orthoconv_priv_fwd_w wv = { .kn = c->w };
+    if (layer && k->wlayout == ORTHOCONV_W_K16 && c->npad % k->nr == 0) wv.k16 = c->w16, wv.npad = c->npad;
+    for (size_t i = 0; layer && k->wlayout == ORTHOCONV_W_PANEL && i < 4; i++)
+      if (c->wp[i] && c->wp_nr[i] == k->nr) wv.panel = c->wp[i], wv.panel_nr = k->nr;
     orthoconv_priv_fwd_drive(k, ch->t, M, K, N, b->x, K, &wv, c->bias, ORTHOCONV_ACT_NONE, b->y, N);
   }
     break;
@@ -260,6 +275,7 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
 void tc_free(tc_case *c) {
   if (!c) return;
   free(c->w), free(c->w16), free(c->bias), free(c->a), free(c->gin);
+  for (int i = 0; i < 4; i++) free(c->wp[i]);
   free(c->ws0), free(c->vel0), free(c->m0), free(c->v0);
   free(c->b.x), free(c->b.dy);
   bufs *b = &c->b;
