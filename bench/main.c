@@ -33,6 +33,9 @@ static void context(void) {
   ocb_context("ocb_version", orthoconv_version());
   snprintf(buf, sizeof buf, "%016llx", (unsigned long long)orthoconv_priv_ukernel_list_hash());
   ocb_context("ocb_kernel_list_hash", buf);
+  /* The library reads no profile by itself (only $ORTHOCONV_PROFILE at start-up):
+   * the bench asks for the default search, as a host program would. */
+  (void)orthoconv_profile_load(NULL);
   orthoconv_profile_status(buf, sizeof buf);
   ocb_context("ocb_profile", buf);
   printf("orthoconv %s on %s (%s), ISAs: ", orthoconv_version(), c->brand, c->vendor);
@@ -42,9 +45,11 @@ static void context(void) {
 }
 
 int main(int argc, char **argv) {
-  int full = 0, anchors_only = 0;
+  int full = 0, grid = 0, anchors_only = 0;
   for (int i = 1; i < argc; i++) {
-    int *flag = strcmp(argv[i], "--ocb_full") == 0 ? &full : strcmp(argv[i], "--ocb_anchors") == 0 ? &anchors_only : NULL;
+    int *flag = strcmp(argv[i], "--ocb_full") == 0 ? &full
+              : strcmp(argv[i], "--ocb_shapes") == 0 ? &grid
+              : strcmp(argv[i], "--ocb_anchors") == 0 ? &anchors_only : NULL;
     if (flag) {
       *flag = 1;
       memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
@@ -61,6 +66,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (anchors_only) return 0;
   ocb_register_probes();
-  ocb_register_cases(full);
+  if (grid) ocb_register_shape_grid();
+  else ocb_register_cases(full);
   return ocb_run(&argc, argv);
 }

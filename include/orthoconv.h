@@ -8,15 +8,15 @@
  * TensorFlow (1,1,K,N) HWIO kernel; Y is M x N (row stride ldy >= N).
  *
  * Guarantees, for every function:
- *  - no threads, no prints, no allocation except orthoconv_layer_create (and
- *    orthoconv_regularize for N > 32, orthoconv_profile_* for their file I/O);
+ *  - no threads, no prints, no file I/O, no allocation, except
+ *    orthoconv_layer_create, orthoconv_regularize for N > 20 (its N x N scratch)
+ *    and orthoconv_profile_* (their file I/O and tables);
  *  - safe to call from several threads at once;
  *  - bad input returns a status other than ORTHOCONV_OK and writes no output;
  *  - same inputs + same selected kernel -> same bits;
  *  - only instructions that this CPU and OS support are ever executed;
- *  - stack: kernels keep small blocks of W or of partial sums on the stack, up to
- *    about 64 KiB per call (orthoconv_forward packs W for M > 64, backward
- *    data transposes W in blocks): threads that call in need at least 128 KiB.
+ *  - stack: at most 16 KiB per call (blocks of W or of partial sums; measured by
+ *    tests/usage/test_stack.c in optimised builds).
  * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
  * exact result before the activation (shared/REFERENCE.md).
  */
@@ -27,6 +27,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* The library is built with hidden visibility: in a shared build only what this
+ * header declares is exported. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(default)
 #endif
 
 #define ORTHOCONV_VERSION_MAJOR 0
@@ -60,9 +66,10 @@ typedef enum orthoconv_activation {
 /* y[m*ldy+n] = act(bias[n] + sum_k x[m*ldx+k] * w[k*N+n]); bias may be NULL.
  * w is K x N row-major = a Keras (1,1,K,N) kernel. M == 0 is a no-op.
  * Nothing past column N of a row of y is written.
- * Reads w as given (no packing, no allocation): the right call for one-off use.
- * For repeated calls with the same weights use an orthoconv_layer, which packs W
- * once into the layout of the fastest kernels. */
+ * Reads w as given (no allocation; a kernel that wants W in another layout gets
+ * it packed block by block on the stack, at most 16 KiB per call): the right call
+ * for one-off use. For repeated calls with the same weights use an
+ * orthoconv_layer, which packs W once into the layout of the fastest kernels. */
 orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy);
@@ -70,9 +77,15 @@ orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
 /* Weights packed once, for inference engines. The layer owns copies of w and
  * bias: the caller's buffers may be freed after the call. A layer is immutable
  * between orthoconv_layer_set_weights calls, so any number of threads may run
- * orthoconv_layer_forward on it at once. */
+ * orthoconv_layer_forward on it at once.
+ * A layer binds its kernels when it is created: per M class (=1, <=64, <=1024,
+ * <=16384, more) the variant dispatch picks for its K and N under the profile and
+ * ISA cap in force then, and W packed only in the layouts those read. Load a
+ * profile before creating the layers it should steer; a later lower ISA cap is
+ * still obeyed (such a call runs what orthoconv_forward would). */
 typedef struct orthoconv_layer orthoconv_layer;
-/* Allocates (the only function that does). *out is set only on ORTHOCONV_OK. */
+/* Allocates (with orthoconv_profile_load, the only functions that do). *out is set
+ * only on ORTHOCONV_OK. */
 orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w,
     const float *bias, orthoconv_activation act, orthoconv_layer **out);
 /* Replaces weights and bias (bias may be NULL = zero); no allocation. Not to be
@@ -83,6 +96,9 @@ orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *layer, const float
 orthoconv_status orthoconv_layer_forward(const orthoconv_layer *layer, size_t M,
     const float *x, size_t ldx, float *y, size_t ldy);
 void orthoconv_layer_destroy(orthoconv_layer *layer); /* NULL is fine */
+/* Name of the kernel variant orthoconv_layer_forward runs for M rows; NULL for a
+ * NULL layer. */
+const char *orthoconv_layer_kernel(const orthoconv_layer *layer, size_t M);
 
 /* --------------------------------------------------------------- backward -- */
 
@@ -119,7 +135,7 @@ orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g);
 /* *penalty = strength * R(W) (penalty may be NULL); if grad != NULL,
  * grad[k*N+n] += strength * dR/dW[k][n] for trainable n; frozen columns untouched.
  * Every filter, frozen or not, takes part in R. strength must be finite.
- * For N <= 32 the N x N scratch is on the stack (18 KiB); for larger N it is
+ * For N <= 20 the N x N scratch is on the stack (7.5 KiB); for larger N it is
  * allocated and freed inside the call (ORTHOCONV_ENOMEM if that fails).
  * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED). */
 #define ORTHOCONV_REG_MAX_N 4096
@@ -182,29 +198,39 @@ const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_
 /* ---------------------------------------------------------- tuning profile -- */
 
 /* A profile (written by orthoconv-tune) says which kernel variant and tunables to
- * use per op and size class on one CPU. It is a small text file: a versioned
- * header, the library version, a hash of the kernel lists, the CPU identity
- * (vendor, family/model/stepping, brand, usable ISAs, cache sizes), one
- * "choice <op> <class> <variant> <tunable>=<value>... rate=<measured>" line per op
- * and class, and an FNV-1a 64 checksum of everything before it.
+ * use per op and shape class on one CPU. Shape classes cut M (=1, <=64, <=1024,
+ * <=16384, more; ops with M only), K (<=256, more) and N (<=12, <=32, more). It is
+ * a small text file: a versioned header, the library version, a hash of the
+ * kernel lists, the CPU identity (vendor, family/model/stepping, brand, usable
+ * ISAs, cache sizes), one "choice <op> <class> <variant> <tunable>=<value>...
+ * shape=<MxKxN> rate=<measured>" line per op and class (shape: where it was
+ * measured), and an FNV-1a 64 checksum of everything before it.
  *
  * Loading is all-or-nothing: any defect (unreadable, not a regular file, empty,
  * over 64 KiB or 1 KiB a line, non-ASCII bytes, checksum, format or library
  * version, kernel list, CPU identity, malformed or duplicate record, unknown
- * variant, variant not serving the op, tunable out of range or off its step,
- * ISA this CPU cannot run) rejects the whole file, keeps the selections in force,
- * and returns ORTHOCONV_EPROFILE; orthoconv_profile_status() then says why.
- * A class without a record runs the built-in default. The ISA cap
- * (orthoconv_set_isa, ORTHOCONV_ISA) still bounds what a profile may select.
+ * variant, variant not serving the op or not applying to the shape it names, a
+ * shape outside its class, tunable out of range or off its step, ISA this CPU
+ * cannot run) rejects the whole file, keeps the selections in force, and returns
+ * ORTHOCONV_EPROFILE; orthoconv_profile_status() then says why. A profile of an
+ * older format is rejected with a reason that says to re-run orthoconv-tune.
+ * A class without a record runs the built-in default, and so does a call whose
+ * shape the recorded variant does not apply to. The ISA cap (orthoconv_set_isa,
+ * ORTHOCONV_ISA) still bounds what a profile may select. A new profile replaces
+ * the old one in one step: a concurrent call runs wholly under one or the other.
  *
+ * The library reads no profile file unless asked: compute calls never open a
+ * file. At start-up (the first call into the library) it installs the file
+ * $ORTHOCONV_PROFILE names, if that is set, else a profile embedded at build time
+ * (meson -Dembedded_profile=FILE, no file I/O), else nothing (built-in defaults).
  * path NULL = the default search: if $ORTHOCONV_PROFILE is set, that file alone;
  * otherwise the first of ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt,
- * /etc/orthoconv/profile.txt and a profile embedded at build time
- * (meson -Dembedded_profile=FILE) that is accepted (missing files are skipped,
- * rejected ones noted). The default search also runs once, by itself, before the
- * first dispatch; an explicit load afterwards replaces its result.
+ * /etc/orthoconv/profile.txt and the embedded profile that is accepted (missing
+ * files are skipped, rejected ones noted).
  * These four calls are thread-safe. They allocate only a buffer for the file
- * (at most 64 KiB, freed before returning) and never print. */
+ * (at most 64 KiB, freed before returning) and, once per distinct profile
+ * installed, its table (kept until the process ends, since a concurrent call may
+ * still be reading it), and never print. */
 orthoconv_status orthoconv_profile_load(const char *path);
 /* Writes the profile choices in force (and their measured rates) to path, or
  * with path NULL to ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt,
@@ -220,6 +246,10 @@ void orthoconv_profile_reset(void);
  * "; last load failed: <source>: <reason>". Returns the length of the full text,
  * like snprintf. */
 size_t orthoconv_profile_status(char *buf, size_t size);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
