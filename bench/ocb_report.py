@@ -350,7 +350,7 @@ def training_rows(cs):
                 notes.append("%.2fx of all-trainable" % (c["time"] / base["time"]))
         if c.get("spread", 0) > NOISY:
             notes.append("noisy (spread %.0f%%)" % (100 * c["spread"]))
-        anchor = "%.2f (%s)" % (c["time"] / c["ratio"] * 1e6, c["best_anchor"]) if "ratio" in c else "-"
+        anchor = "%.2f (%s)" % (c["time"] * c["ratio"] * 1e6, c["best_anchor"]) if "ratio" in c else "-"
         rows.append("| %s | %s | %.2f | %s | %s | %s | %s |" % (
             what, c["M"] if c["op"] in ("bwd_data", "bwd_weights") else "-", c["time"] * 1e6, fmt_rate(c.get("FLOPS")),
             anchor, "%.2fx" % c["ratio"] if "ratio" in c else "-", "; ".join(notes)))
@@ -391,6 +391,7 @@ def markdown(paths):
                        c.get("cpu_brand", "?"), c.get("cpu_vendor", "?"), c.get("cpu_family_model_stepping", "?"),
                        c.get("cache_kib_l1d_l2_l3", "?"), c.get("cpu_isas", "?"), run.get("utc", "?"),
                        run.get("commit", "?"), run.get("mode", "?"), run.get("repetitions", "?"), run.get("core", "?"),
+                       os.path.relpath(run["profile"], top) if run.get("profile", "").startswith(top) else
                        run.get("profile") or "built-in defaults"))
         out += ["", "Roofline of this run: " + roofline_line(pr) + ".", ""]
         out += summary_table(cs, miss)

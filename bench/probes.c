@@ -63,13 +63,13 @@ void ocb_register_probes(void) {
     ocb_register(name, fma_body, &probes[i], sizeof probes[i]);
   }
   /* L1, L2, L2-L3, L3, L3 (larger parts), DRAM; and just under this CPU's L1d
-   * when it is larger than 32 KiB: W for N = 10 (40 KiB) sits in a 48 KiB L1d,
-   * and the 256 KiB probe would put an L2 roof over it. */
+   * when it is larger than 32 KiB: W for N = 10 (40 KiB, 44 with a row of X)
+   * sits in a 48 KiB L1d, and the 256 KiB probe would put an L2 roof over it. */
   size_t kib[7] = { 32, 256, 1024, 4096, 16384, 262144 }, nk = 6;
   const unsigned l1 = orthoconv_priv_cpu_get()->l1d_kib;
   if (l1 > 36 && l1 < 256) {
     memmove(kib + 2, kib + 1, 5 * sizeof kib[0]);
-    kib[1] = l1 - 4, nk = 7;
+    kib[1] = l1 - 2, nk = 7;
   }
   probe p = probes[n - 1];
   for (size_t i = 0; i < nk; i++) {
