@@ -100,6 +100,28 @@ def mca(binary, triple, cpu, body):
     return int(cyc.group(1)) / int(it.group(1))
 
 
+def why(binary, triple, cpu, body, fma):
+    """What else the loop spends its issue slots on, and the model's bottleneck:
+    the reason a loop stays under its FMA bound."""
+    counts = {}
+    for ln in body:
+        op = ln.split()[0]
+        if not fma.match(ln):
+            counts[op] = counts.get(op, 0) + 1
+    mix = ", ".join("%d %s" % (n, op) for op, n in sorted(counts.items(), key=lambda kv: -kv[1])[:4])
+    r = subprocess.run([binary, "-mtriple=" + triple, "-mcpu=" + cpu, "-iterations=100", "-bottleneck-analysis"],
+                       input="\n".join(body) + "\n", capture_output=True, text=True).stdout
+    dep = re.search(r"Data Dependencies:\s+\[\s*([\d.]+)%", r)
+    res = re.findall(r"- (\w+)\s+\[\s*([\d.]+)%", r)
+    top = max(res, key=lambda x: float(x[1]))[0] if res else None
+    tail = []
+    if top:
+        tail.append("pressure on %s" % top)
+    if dep and float(dep.group(1)) > 20:
+        tail.append("dependencies %s%%" % dep.group(1).split(".")[0])
+    return "%d instructions, besides the FMAs %s%s" % (len(body), mix, "; " + ", ".join(tail) if tail else "")
+
+
 def fma_rate(binary, triple, cpu, arm, reg):
     """FMAs per cycle of the model: 12 independent ones."""
     body = ["fmla v%d.4s, v30.4s, v31.4s" % i for i in range(12)] if arm else \
@@ -209,11 +231,11 @@ def main(argv):
     out.append("FMAs (128-bit FMLA) per cycle in each model: " +
                ", ".join("%s %s" % (m, "%.1f" % r if r else "-") for m, r in rates.items()) + ".")
     out.append("")
-    out.append("| kernel file | hot loop in | FMLA per iteration | " + " | ".join(ARM_MODELS) + " |")
-    out.append("|---|---|---|" + "---|" * len(ARM_MODELS))
+    out.append("| kernel file | hot loop in | FMLA per iteration | " + " | ".join(ARM_MODELS) + " | under 85%% in %s: why |" % TARGET)
+    out.append("|---|---|---|" + "---|" * len(ARM_MODELS) + "---|")
     below = []
     for src, f, n, lanes, body in hot_loops(arm_files):
-        cells = []
+        cells, reason = [], ""
         for m in ARM_MODELS:
             c = mca(binary, "aarch64-linux-gnu", m, body)
             if c is None or not rates[m]:
@@ -223,7 +245,8 @@ def main(argv):
             cells.append("%.1f (%.0f%%)" % (c, 100 * eff))
             if m == TARGET and eff < 0.85:
                 below.append("%s %s (%.0f%%)" % (os.path.basename(os.path.dirname(src)), f, 100 * eff))
-        out.append("| %s | `%s` | %d | %s |" % (src, f, n, " | ".join(cells)))
+                reason = why(binary, "aarch64-linux-gnu", m, body, FMA_ARM)
+        out.append("| %s | `%s` | %d | %s | %s |" % (src, f, n, " | ".join(cells), reason))
     out.append("")
     out.append("Below 85%% of the FMA bound in the %s model: %s." % (TARGET, ", ".join(below) if below else "none"))
     out += ["", "The same method on the x86 kernels (gcc %s), against this machine's measurements when a bench "
