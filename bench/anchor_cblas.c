@@ -81,8 +81,13 @@ static void load(const char *name, const char *path, const char *threads_fn) {
     ocb_anchor_missing(name, "%s has no cblas_sgemm/cblas_ssyrk", path);
     return;
   }
-  if (set_threads) set_threads(1);
-  ocb_anchor_ok(name, "%s, 1 thread (%s)", path, set_threads ? threads_fn : "no thread call: *_NUM_THREADS=1");
+  if (set_threads) set_threads(ocb_threads);
+  else if (ocb_threads > 1) {
+    ocb_anchor_missing(name, "%s has no %s: cannot be run on %d threads", path, threads_fn, ocb_threads);
+    return;
+  }
+  ocb_anchor_ok(name, "%s, %d thread%s (%s)", path, ocb_threads, ocb_threads > 1 ? "s" : "",
+                set_threads ? threads_fn : "no thread call: *_NUM_THREADS=1");
   static const ocb_op ops[] = { OCB_FWD, OCB_BWD_DATA, OCB_BWD_WEIGHTS, OCB_REG };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     const ocb_impl im = { .name = name, .op = ops[i], .anchor = 1, .isa = -1, .data = b,

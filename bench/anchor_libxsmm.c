@@ -44,6 +44,10 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
 }
 
 void ocb_add_libxsmm(void) {
+  if (ocb_threads > 1) {
+    ocb_anchor_missing("libxsmm", "this anchor runs one thread (its small-GEMM JIT kernels, tiled here): not in the %d-thread table", ocb_threads);
+    return;
+  }
   libxsmm_init();
   ocb_anchor_ok("libxsmm", "%s, JIT small GEMM over tiles of %d rows, 1 thread", LIBXSMM_VERSION, TILE);
   const ocb_impl im = { .name = "libxsmm", .op = OCB_FWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run };

@@ -77,12 +77,16 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
 }
 
 void ocb_add_onednn(void) {
-  /* oneDNN threads through OpenMP here: one thread, asked for explicitly. */
+  /* oneDNN threads through OpenMP here: ocb_threads threads, asked for explicitly. */
   void (*omp_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-  if (omp_threads) omp_threads(1);
+  if (omp_threads) omp_threads(ocb_threads);
+  else if (ocb_threads > 1) {
+    ocb_anchor_missing("onednn", "no OpenMP runtime found: cannot be run on %d threads", ocb_threads);
+    return;
+  }
   const dnnl_version_t *v = dnnl_version();
-  ocb_anchor_ok("onednn", "oneDNN %d.%d.%d matmul, %s", v->major, v->minor, v->patch,
-         omp_threads ? "omp_set_num_threads(1)" : "no OpenMP runtime found: relying on OMP_NUM_THREADS=1");
+  ocb_anchor_ok("onednn", "oneDNN %d.%d.%d matmul, %s(%d)", v->major, v->minor, v->patch,
+         omp_threads ? "omp_set_num_threads" : "no OpenMP runtime found: relying on OMP_NUM_THREADS=", ocb_threads);
   const ocb_impl im = { .name = "onednn", .op = OCB_FWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run };
   ocb_impl_add(&im);
 }

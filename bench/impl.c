@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include "ocb.h"
 
+int ocb_threads = 1;
+void *ocb_tpool;
+
 static ocb_impl *impls;
 static size_t nimpls, cap;
 

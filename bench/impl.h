@@ -20,6 +20,12 @@ typedef struct ocb_io {
 
 typedef struct ocb_case ocb_case;
 
+/* --ocb_threads=T: the thread table. Every contender runs on T threads (ours through
+ * the _mt calls on a pthreadpool, the anchors through their own thread controls);
+ * single-threaded-only contenders stay out of it. 1 = the ordinary one-core run. */
+extern int ocb_threads;
+extern void *ocb_tpool; /* a pthreadpool_t of ocb_threads threads, or NULL */
+
 typedef struct ocb_impl {
   const char *name; /* the implementation part of the case names */
   ocb_op op;

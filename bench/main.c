@@ -8,6 +8,9 @@
 #include "cases.h"
 #include "cpu.h"
 #include "impl.h"
+#ifdef OCB_HAVE_PTHREADPOOL
+#include <pthreadpool.h>
+#endif
 #include "ocb.h"
 #include "orthoconv.h"
 #include "probe.h"
@@ -47,6 +50,16 @@ static void context(void) {
 int main(int argc, char **argv) {
   int full = 0, grid = 0, anchors_only = 0;
   for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--ocb_threads=", 14) == 0) {
+      ocb_threads = atoi(argv[i] + 14);
+      if (ocb_threads < 1 || ocb_threads > 1024) {
+        fprintf(stderr, "bad %s\n", argv[i]);
+        return 2;
+      }
+      memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+      argc--, i--;
+      continue;
+    }
     int *flag = strcmp(argv[i], "--ocb_full") == 0 ? &full
               : strcmp(argv[i], "--ocb_shapes") == 0 ? &grid
               : strcmp(argv[i], "--ocb_anchors") == 0 ? &anchors_only : NULL;
@@ -55,6 +68,18 @@ int main(int argc, char **argv) {
       memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
       argc--, i--;
     }
+  }
+  if (ocb_threads > 1) {
+#ifdef OCB_HAVE_PTHREADPOOL
+    ocb_tpool = pthreadpool_create((size_t)ocb_threads);
+#endif
+    if (!ocb_tpool) {
+      fprintf(stderr, "--ocb_threads=%d needs pthreadpool (Debian: libpthreadpool-dev)\n", ocb_threads);
+      return 2;
+    }
+    char t[32];
+    snprintf(t, sizeof t, "%d", ocb_threads);
+    ocb_context("ocb_threads", t);
   }
   context();
   ocb_add_orthoconv();
@@ -66,7 +91,8 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (anchors_only) return 0;
   ocb_register_probes();
-  if (grid) ocb_register_shape_grid();
+  if (ocb_threads > 1) ocb_register_thread_cases();
+  else if (grid) ocb_register_shape_grid();
   else ocb_register_cases(full);
   return ocb_run(&argc, argv);
 }

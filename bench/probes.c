@@ -4,6 +4,7 @@
 #include "data.h"
 #include "ocb.h"
 #include "orthoconv.h"
+#include "impl.h"
 #include "probe.h"
 
 typedef float fma_fn(size_t, double *);
@@ -42,6 +43,30 @@ static void read_body(ocb_state *st, void *arg) {
   ocb_value(st, "isa", p->isa);
 }
 
+#ifdef OCB_HAVE_PTHREADPOOL
+#include <pthreadpool.h>
+/* The DRAM read probe on the thread table's pool: each thread reads its own
+ * contiguous part of one 256 MiB buffer, the whole in one parallel pass. */
+typedef struct read_mt { const probe *p; const float *buf; size_t per; } read_mt;
+static void read_part(void *arg, size_t i) {
+  const read_mt *r = arg;
+  ocb_probe_sink = r->p->read(r->buf + i * r->per, r->per);
+}
+static void read_mt_body(ocb_state *st, void *arg) {
+  const probe *p = arg;
+  static float *buf;
+  if (!buf) {
+    buf = ocb_alloc(p->bytes / sizeof(float));
+    ocb_fill(buf, p->bytes / sizeof(float), 11);
+  }
+  const read_mt r = { p, buf, p->bytes / sizeof(float) / (size_t)ocb_threads };
+  while (ocb_keep_running(st)) pthreadpool_parallelize_1d((pthreadpool_t)ocb_tpool, read_part, (void *)&r, (size_t)ocb_threads, 0);
+  ocb_rate(st, "BYTES", (double)p->bytes);
+  ocb_value(st, "ws_bytes", (double)p->bytes);
+  ocb_value(st, "isa", p->isa);
+}
+#endif
+
 void ocb_register_probes(void) {
   probe probes[4];
   size_t n = 0;
@@ -78,4 +103,11 @@ void ocb_register_probes(void) {
     else snprintf(name, sizeof name, "probe/read/%zuKiB", kib[i]);
     ocb_register(name, read_body, &p, sizeof p);
   }
+#ifdef OCB_HAVE_PTHREADPOOL
+  if (ocb_threads > 1 && ocb_tpool) {
+    p.bytes = (size_t)262144 << 10;
+    snprintf(name, sizeof name, "probe/read/256MiB/threads:%d", ocb_threads);
+    ocb_register(name, read_mt_body, &p, sizeof p);
+  }
+#endif
 }

@@ -6,18 +6,19 @@
 # --filter) also keeps bench/results/<cpu-class>/summary.json and table.md.
 #
 # usage: bench/run_bench.sh BUILD_DIR OUT_ROOT [--full] [--core N] [--reps N]
-#            [--min-time SECONDS] [--filter REGEX] [-- more Google Benchmark flags]
+#            [--min-time SECONDS] [--filter REGEX] [--threads T] [-- more Google Benchmark flags]
 #   --full       every shape, cold runs, activations, frozen variants (longer)
 #   --core N     the core to pin to (default 1, or $OCB_CORE; 0 on a one-core machine)
 #   --filter RE  only the cases matching RE (Google Benchmark regex), one phase
+#   --threads T  the thread table's pool size (default 2; 1 = no thread table)
 # ORTHOCONV_PROFILE / ORTHOCONV_ISA are passed through to the library.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '8,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '8,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 build=$1 root=$2
 shift 2
-full=0 core=${OCB_CORE:-1} reps="" min_time="" filter="" extra=()
+full=0 core=${OCB_CORE:-1} reps="" min_time="" filter="" extra=() threads=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) full=1 ;;
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     --reps) reps=$2; shift ;;
     --min-time) min_time=$2; shift ;;
     --filter) filter=$2; shift ;;
+    --threads) threads=$2; shift ;;
     --) shift; extra=("$@"); break ;;
     *) usage ;;
   esac
@@ -117,6 +119,26 @@ if [ -z "$filter" ] && [ $full = 0 ]; then
   # performance section is bench/compare --markdown over all of them.
   python3 "$here/report.py" keep "$here/results/$cpu" "$json" &&
     echo "== kept $here/results/$cpu/summary.json and table.md; README sections: bench/compare --update README.md bench/README.md -- bench/results/*/summary.json"
+fi
+# The thread table: ours (the _mt calls on a pthreadpool) and every anchor that
+# can use threads, on T threads pinned to cores 0..T-1; single-threaded-only
+# anchors (libxsmm here) are named as missing from it.
+if [ -z "$filter" ] && [ "$ncpu" -ge 2 ] && [ "$threads" -ge 2 ]; then
+  [ "$threads" -le "$ncpu" ] || threads=$ncpu
+  echo
+  echo "== thread table: $threads threads (cores 0-$((threads - 1)))"
+  tpin=()
+  command -v taskset >/dev/null && tpin=(taskset -c "0-$((threads - 1))")
+  if "${tpin[@]}" "$exe" --ocb_threads="$threads" --benchmark_filter='^(probe/read/256MiB|fwd/|bwd_data/|bwd_weights/)' \
+      --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true --benchmark_min_time="$min_time" \
+      --benchmark_out="$tmp/3.json" --benchmark_out_format=json >"$tmp/3.log" 2>&1; then
+    grep -E '^anchor' "$tmp/3.log" | sed 's/^/   /'
+    cp "$tmp/3.json" "$out/threads-$stamp.json"
+    python3 "$here/threads_table.py" "$json" "$tmp/3.json" | tee -a "$out/table-$stamp.txt"
+  else
+    echo "thread run failed; its output:"
+    tail -n 20 "$tmp/3.log"
+  fi
 fi
 echo
 echo "== $(( $(date +%s) - t0 )) s; wrote $json (and bench.json), table-$stamp.txt, $(cd "$out" && ls ./*.png 2>/dev/null | wc -l) PNG(s) in $out"
