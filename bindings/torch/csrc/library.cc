@@ -36,6 +36,13 @@ std::string selected_kernel(const std::string &op, int64_t M, int64_t K, int64_t
   TORCH_CHECK(false, "orthoconv: unknown op '", op, "'");
 }
 
+std::string strerror_text(int64_t status) {
+  // 0..7 are all values of the enum's range (defined to convert); the library
+  // answers "unknown status" for those it does not use.
+  TORCH_CHECK(status >= 0 && status <= 7, "orthoconv: no status ", status);
+  return orthoconv_strerror(static_cast<orthoconv_status>(status));
+}
+
 std::string cpu_isa() { return orthoconv_isa_name(orthoconv_cpu_isa()); }
 
 }  // namespace
@@ -44,6 +51,10 @@ TORCH_LIBRARY(orthoconv, m) {
   using namespace orthoconv_torch;
   m.def("forward(Tensor input, Tensor weight, Tensor? bias=None, str activation=\"none\") -> Tensor",
         &forward);
+  // The input itself if the operators read its pixels in place (NHWC memory, or
+  // a channel slice of it), else the NHWC copy they would make: lets autograd
+  // keep one copy for the forward and backward passes.
+  m.def("nhwc(Tensor(a) input) -> Tensor(a)", &nhwc);
   m.def("backward_data(Tensor grad_output, Tensor weight) -> Tensor", &backward_data);
   m.def("backward_weights(Tensor input, Tensor grad_output, Tensor? trainable=None)"
         " -> (Tensor grad_weight, Tensor grad_bias)",
@@ -61,5 +72,6 @@ TORCH_LIBRARY(orthoconv, m) {
         &adamw_step);
   m.def("version() -> str", &version);
   m.def("cpu_isa() -> str", &cpu_isa);
+  m.def("strerror(int status) -> str", &strerror_text);
   m.def("selected_kernel(str op, int M, int K, int N) -> str", &selected_kernel);
 }

@@ -31,6 +31,9 @@ void check_float_cpu(const at::Tensor &t, const char *what);
 // channels_last tensor, or a channel slice of one); otherwise one copy.
 RowMatrix pixel_rows(const at::Tensor &t, const char *what);
 
+// `t` itself when pixel_rows can read it in place, else the NHWC copy it would make.
+at::Tensor readable_pixels(const at::Tensor &t, const char *what);
+
 // Output shape for `rows` pixel rows of `channels` values, with the pixel
 // layout of `like` ((B, channels, H, W) channels_last, or (M, channels)).
 at::Tensor empty_pixels_like(const at::Tensor &like, int64_t channels);

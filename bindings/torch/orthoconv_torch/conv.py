@@ -74,7 +74,9 @@ def _activation_backward(grad, saved, activation):
         return torch.ops.aten.tanh_backward(grad, saved)
     if activation == "gelu":
         return torch.ops.aten.gelu_backward(grad, saved)
-    return torch.ops.aten._softmax_backward_data(grad, saved, 1, torch.float32)
+    # Softmax over channels. Not aten._softmax_backward_data: in torch 1.13 it
+    # returns wrong values when the output is channels_last (as ours is).
+    return saved * (grad - (grad * saved).sum(dim=1, keepdim=True))
 
 
 class _Conv1x1Function(torch.autograd.Function):
@@ -83,9 +85,8 @@ class _Conv1x1Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, activation, trainable):
-        if x.dim() == 4 and not x.is_contiguous(memory_format=torch.channels_last):
-            # The one copy to NHWC, kept for the backward pass too.
-            x = x.contiguous(memory_format=torch.channels_last)
+        # At most one copy to NHWC, kept for the backward pass too.
+        x = _ops.nhwc(x)
         if activation == "gelu":
             z = _ops.forward(x, weight, bias, "none")
             y = torch.nn.functional.gelu(z)
@@ -102,7 +103,9 @@ class _Conv1x1Function(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_y):
         x, weight, saved, trainable = ctx.saved_tensors
-        dz = _activation_backward(grad_y, saved, ctx.activation)
+        # One NHWC copy of dz at most, shared by both operators (grad_y may be
+        # NCHW or broadcast, e.g. the gradient of y.sum()).
+        dz = _ops.nhwc(_activation_backward(grad_y, saved, ctx.activation))
         dx = dw = db = None
         if ctx.needs_input_grad[0]:
             dx = _ops.backward_data(dz, weight)
