@@ -38,6 +38,8 @@ def filter_owner(param):
 
 def check_mask(mask, n_filters, what="trainable"):
     """Raises ValueError unless mask is a CPU bool/uint8 tensor of n_filters entries."""
+    if type(mask) is torch.Tensor and mask.dtype is torch.bool and mask.is_cpu and mask.shape == (n_filters,):
+        return  # the usual case, checked in a fraction of the time of the rest
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"{what} must be a tensor, got {type(mask).__name__}")
     if mask.dtype not in (torch.bool, torch.uint8) or mask.device.type != "cpu":
