@@ -55,6 +55,9 @@ TORCH_LIBRARY(orthoconv, m) {
   // a channel slice of it), else the NHWC copy they would make: lets autograd
   // keep one copy for the forward and backward passes.
   m.def("nhwc(Tensor(a) input) -> Tensor(a)", &nhwc);
+  // How forward reads an input: "nhwc" (pixel rows in place), "nchw" (dense
+  // image planes in place, NCHW output) or "strided" (one NHWC copy first).
+  m.def("input_layout(Tensor input) -> str", &input_layout);
   m.def("backward_data(Tensor grad_output, Tensor weight) -> Tensor", &backward_data);
   m.def("backward_weights(Tensor input, Tensor grad_output, Tensor? trainable=None)"
         " -> (Tensor grad_weight, Tensor grad_bias)",

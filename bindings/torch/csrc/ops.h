@@ -12,6 +12,7 @@ namespace orthoconv_torch {
 
 // layer_ops.cc
 at::Tensor nhwc(const at::Tensor &input);
+std::string input_layout(const at::Tensor &input);
 at::Tensor forward(const at::Tensor &input, const at::Tensor &weight,
                    const c10::optional<at::Tensor> &bias, const std::string &activation);
 at::Tensor backward_data(const at::Tensor &grad_output, const at::Tensor &weight);

@@ -91,19 +91,31 @@ at::Tensor nhwc_copy(const at::Tensor &t) {
 
 }  // namespace
 
+bool rows_in_place(const at::Tensor &t) { return uniform_row_stride(t) >= 0; }
+
+bool planar_images(const at::Tensor &t) {
+  if (t.dim() != 4) return false;
+  const int64_t C = t.size(1), H = t.size(2), W = t.size(3);
+  return (W == 1 || t.stride(3) == 1) && (H == 1 || t.stride(2) == W) && (C == 1 || t.stride(1) == H * W);
+}
+
 at::Tensor readable_pixels(const at::Tensor &t, const char *what) {
   return pixel_rows(t, what).tensor;
 }
 
-RowMatrix pixel_rows(const at::Tensor &t, const char *what) {
+void check_pixels(const at::Tensor &t, const char *what) {
   check_float_cpu(t, what);
   TORCH_CHECK(t.dim() == 4 || t.dim() == 2, "orthoconv: ", what,
               " must be (batch, channels, height, width) or (rows, channels), got shape ",
               t.sizes());
+  TORCH_CHECK(t.size(1) > 0, "orthoconv: ", what, " has no channels (shape ", t.sizes(), ")");
+}
+
+RowMatrix pixel_rows(const at::Tensor &t, const char *what) {
+  check_pixels(t, what);
   RowMatrix r;
   r.cols = t.size(1);
   r.rows = t.dim() == 4 ? t.size(0) * t.size(2) * t.size(3) : t.size(0);
-  TORCH_CHECK(r.cols > 0, "orthoconv: ", what, " has no channels (shape ", t.sizes(), ")");
   int64_t ld = uniform_row_stride(t);
   r.tensor = t;
   if (ld < 0) {

@@ -26,10 +26,20 @@ struct RowMatrix {
 // CPU, strided, float32; otherwise a TORCH_CHECK error naming `what`.
 void check_float_cpu(const at::Tensor &t, const char *what);
 
+// CPU float32, (B, C, H, W) or (M, C) with C > 0; otherwise TORCH_CHECK errors.
+void check_pixels(const at::Tensor &t, const char *what);
+
 // `t` is (B, C, H, W) (torch's logical NCHW) or (M, C). Zero copy when the
 // channels are unit-stride and the pixels form one evenly strided run (a
 // channels_last tensor, or a channel slice of one); otherwise one copy.
 RowMatrix pixel_rows(const at::Tensor &t, const char *what);
+
+// Whether pixel_rows reads t in place (no copy). t: checked (B, C, H, W) or (M, C).
+bool rows_in_place(const at::Tensor &t);
+
+// Whether every image of a (B, C, H, W) tensor is a dense C x (H*W) plane
+// (NCHW memory, batch stride free): what the planar forward reads in place.
+bool planar_images(const at::Tensor &t);
 
 // `t` itself when pixel_rows can read it in place, else the NHWC copy it would make.
 at::Tensor readable_pixels(const at::Tensor &t, const char *what);

@@ -87,8 +87,11 @@ class _Conv1x1Function(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, activation, trainable):
-        # At most one copy to NHWC, kept for the backward pass too.
-        x = _ops.nhwc(x)
+        # NHWC and NCHW inputs are read in place (NCHW ones are copied to NHWC in
+        # backward, when the weights need their gradient); any other layout is
+        # copied to NHWC once, here, and the copy kept for backward.
+        if _ops.input_layout(x) == "strided":
+            x = _ops.nhwc(x)
         if activation == "gelu":
             z = _ops.forward(x, weight, bias, "none")
             y = torch.nn.functional.gelu(z)
@@ -121,10 +124,13 @@ class _Conv1x1Function(torch.autograd.Function):
 class Conv1x1(nn.Module):
     """A 1x1 convolution in_channels -> out_channels run by orthoconv.
 
-    Input (B, C, H, W) in torch's logical order, output (B, N, H, W) in
-    channels_last memory format. An input already in torch.channels_last memory
-    format (NHWC, the Keras layout) is read in place; any other layout is copied
-    once. A (rows, C) matrix gives a (rows, N) one.
+    Input (B, C, H, W) in torch's logical order, output (B, N, H, W) in the
+    input's memory format, as torch's conv2d does. An input in
+    torch.channels_last memory format (NHWC, the Keras layout) is read in place,
+    and so is a contiguous NCHW one (each image is then a K x HW matrix, and
+    the forward pass is W^T X per image; training copies it to NHWC once, in
+    backward, for the weight gradient). Any other layout is copied to NHWC once.
+    A (rows, C) matrix gives a (rows, N) one.
 
     weight: (K, N) = (in_channels, out_channels), the Keras kernel layout.
     bias: (N,) or None.
