@@ -90,7 +90,7 @@ class _Conv1x1Function(torch.autograd.Function):
         # NHWC and NCHW inputs are read in place (NCHW ones are copied to NHWC in
         # backward, when the weights need their gradient); any other layout is
         # copied to NHWC once, here, and the copy kept for backward.
-        if _ops.input_layout(x) == "strided":
+        if not x.is_contiguous(memory_format=torch.channels_last) and _ops.input_layout(x) == "strided":
             x = _ops.nhwc(x)
         if activation == "gelu":
             z = _ops.forward(x, weight, bias, "none")

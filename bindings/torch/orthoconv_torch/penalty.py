@@ -42,5 +42,6 @@ def orthogonality_penalty(module, kind="so", strength=1.0):
     check_mask(module.trainable, module.out_channels)
     w = module.weight
     if torch.is_grad_enabled() and w.requires_grad:
-        return _PenaltyFunction.apply(w, kind, strength, module.trainable.clone())
+        # The gradient is computed here, at once: no snapshot of the mask needed.
+        return _PenaltyFunction.apply(w, kind, strength, module.trainable)
     return _ops.regularize(w, kind, strength, module.trainable, None)
