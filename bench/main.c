@@ -32,6 +32,9 @@ static void context(void) {
   ocb_context("ocb_version", orthoconv_version());
   snprintf(buf, sizeof buf, "%016llx", (unsigned long long)orthoconv_priv_ukernel_list_hash());
   ocb_context("ocb_kernel_list_hash", buf);
+  /* The library reads no profile by itself (only $ORTHOCONV_PROFILE at start-up):
+   * the bench asks for the default search, as a host program would. */
+  (void)orthoconv_profile_load(NULL);
   orthoconv_profile_status(buf, sizeof buf);
   ocb_context("ocb_profile", buf);
   printf("orthoconv %s on %s (%s), ISAs: ", orthoconv_version(), c->brand, c->vendor);

@@ -1,5 +1,5 @@
 #include "check.h"
-#include "select.h"
+#include "init.h"
 
 orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const float *dy,
     size_t lddy, const float *w, float *dx, size_t lddx) {
@@ -9,7 +9,7 @@ orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const flo
   };
   const orthoconv_status s = orthoconv_priv_check(b, 3);
   if (s != ORTHOCONV_OK || M == 0) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_BACKWARD_DATA, M);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_DATA, M, K, N);
   c.k->fn.bwd_data(M, K, N, dy, lddy, w, dx, lddx, c.t);
   return ORTHOCONV_OK;
 }
@@ -25,7 +25,7 @@ orthoconv_status orthoconv_backward_weights(size_t M, size_t K, size_t N, const 
   };
   const orthoconv_status s = orthoconv_priv_check(b, 5);
   if (s != ORTHOCONV_OK) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_BACKWARD_WEIGHTS, M);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_WEIGHTS, M, K, N);
   c.k->fn.bwd_weights(M, K, N, x, ldx, dy, lddy, trainable, dw, dbias, c.t);
   return ORTHOCONV_OK;
 }

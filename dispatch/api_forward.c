@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "select.h"
+#include "init.h"
 #include "fwd/pack.h"
 
 struct orthoconv_layer {
@@ -40,7 +40,7 @@ orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N, const float *x,
     const float *w, const float *bias, orthoconv_activation act, float *y, size_t ldy) {
   const orthoconv_status s = check_forward(M, K, N, x, ldx, w, bias, act, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_FORWARD, M);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_FORWARD, M, K, N);
   run(&c, M, K, N, x, ldx, w, bias, act, y, ldy);
   return ORTHOCONV_OK;
 }
@@ -103,7 +103,7 @@ orthoconv_status orthoconv_layer_forward(const orthoconv_layer *l, size_t M, con
   if (!l) return ORTHOCONV_EINVAL;
   const orthoconv_status s = check_forward(M, l->K, l->N, x, ldx, l->w_kn, NULL, l->act, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_LAYER_FORWARD, M);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_LAYER_FORWARD, M, l->K, l->N);
   const float *w = c.k->wlayout == ORTHOCONV_W_K16 ? l->w_k16 : l->w_kn;
   run(&c, M, l->K, l->N, x, ldx, w, l->has_bias ? l->bias : NULL, l->act, y, ldy);
   return ORTHOCONV_OK;

@@ -15,4 +15,8 @@ uint64_t orthoconv_priv_ukernel_list_hash(void);
 /* Does variant k implement op? (Forward variants serve LAYER_FORWARD; only those
  * that read W as given serve FORWARD.) */
 int orthoconv_priv_ukernel_serves(const orthoconv_ukernel *k, orthoconv_op op);
+/* Does shape K x N lie inside k's rule (its list line's RULE)? */
+int orthoconv_priv_ukernel_applies(const orthoconv_ukernel *k, size_t K, size_t N);
+/* The variant whose function is fn (a symbol named in dispatch/defaults.inc); NULL if none. */
+const orthoconv_ukernel *orthoconv_priv_ukernel_of_fn(void (*fn)(void));
 #endif

@@ -182,29 +182,39 @@ const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_
 /* ---------------------------------------------------------- tuning profile -- */
 
 /* A profile (written by orthoconv-tune) says which kernel variant and tunables to
- * use per op and size class on one CPU. It is a small text file: a versioned
- * header, the library version, a hash of the kernel lists, the CPU identity
- * (vendor, family/model/stepping, brand, usable ISAs, cache sizes), one
- * "choice <op> <class> <variant> <tunable>=<value>... rate=<measured>" line per op
- * and class, and an FNV-1a 64 checksum of everything before it.
+ * use per op and shape class on one CPU. Shape classes cut M (=1, <=64, <=1024,
+ * <=16384, more; ops with M only), K (<=256, more) and N (<=12, <=32, more). It is
+ * a small text file: a versioned header, the library version, a hash of the
+ * kernel lists, the CPU identity (vendor, family/model/stepping, brand, usable
+ * ISAs, cache sizes), one "choice <op> <class> <variant> <tunable>=<value>...
+ * shape=<MxKxN> rate=<measured>" line per op and class (shape: where it was
+ * measured), and an FNV-1a 64 checksum of everything before it.
  *
  * Loading is all-or-nothing: any defect (unreadable, not a regular file, empty,
  * over 64 KiB or 1 KiB a line, non-ASCII bytes, checksum, format or library
  * version, kernel list, CPU identity, malformed or duplicate record, unknown
- * variant, variant not serving the op, tunable out of range or off its step,
- * ISA this CPU cannot run) rejects the whole file, keeps the selections in force,
- * and returns ORTHOCONV_EPROFILE; orthoconv_profile_status() then says why.
- * A class without a record runs the built-in default. The ISA cap
- * (orthoconv_set_isa, ORTHOCONV_ISA) still bounds what a profile may select.
+ * variant, variant not serving the op or not applying to the shape it names, a
+ * shape outside its class, tunable out of range or off its step, ISA this CPU
+ * cannot run) rejects the whole file, keeps the selections in force, and returns
+ * ORTHOCONV_EPROFILE; orthoconv_profile_status() then says why. A profile of an
+ * older format is rejected with a reason that says to re-run orthoconv-tune.
+ * A class without a record runs the built-in default, and so does a call whose
+ * shape the recorded variant does not apply to. The ISA cap (orthoconv_set_isa,
+ * ORTHOCONV_ISA) still bounds what a profile may select. A new profile replaces
+ * the old one in one step: a concurrent call runs wholly under one or the other.
  *
+ * The library reads no profile file unless asked: compute calls never open a
+ * file. At start-up (the first call into the library) it installs the file
+ * $ORTHOCONV_PROFILE names, if that is set, else a profile embedded at build time
+ * (meson -Dembedded_profile=FILE, no file I/O), else nothing (built-in defaults).
  * path NULL = the default search: if $ORTHOCONV_PROFILE is set, that file alone;
  * otherwise the first of ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt,
- * /etc/orthoconv/profile.txt and a profile embedded at build time
- * (meson -Dembedded_profile=FILE) that is accepted (missing files are skipped,
- * rejected ones noted). The default search also runs once, by itself, before the
- * first dispatch; an explicit load afterwards replaces its result.
+ * /etc/orthoconv/profile.txt and the embedded profile that is accepted (missing
+ * files are skipped, rejected ones noted).
  * These four calls are thread-safe. They allocate only a buffer for the file
- * (at most 64 KiB, freed before returning) and never print. */
+ * (at most 64 KiB, freed before returning) and, once per distinct profile
+ * installed, its table (kept until the process ends, since a concurrent call may
+ * still be reading it), and never print. */
 orthoconv_status orthoconv_profile_load(const char *path);
 /* Writes the profile choices in force (and their measured rates) to path, or
  * with path NULL to ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt,

@@ -49,15 +49,26 @@ typedef void orthoconv_adamw_fn(const orthoconv_adamw *opt, float step_size,
     float bc2_sqrt, size_t K, size_t N, float *w, const float *grad, float *m, float *v,
     const unsigned char *trainable, const int *t);
 
+/* Where a variant applies: the shapes whose whole computation its own code does.
+ * Dispatch never selects it outside (a profile record for such a shape falls back
+ * to the defaults), so a variant never runs another variant behind its name.
+ * 0 in a max field = no bound. */
+typedef struct orthoconv_rule {
+  size_t nmin, nmax; /* filters */
+  size_t knmax;      /* K * N, for variants that keep a copy of W of bounded size */
+} orthoconv_rule;
+
 typedef struct orthoconv_ukernel {
   orthoconv_op op; /* FORWARD (serves LAYER_FORWARD too), BACKWARD_*, GRAM, REG_GRAD, SGD, ADAMW */
   const char *name;
   orthoconv_isa isa;
   unsigned char mr, nr, kunroll;
   unsigned char wlayout; /* orthoconv_wlayout, forward ops only */
-  unsigned char ntunables;
+  unsigned char ntunables; /* counted from the list line, never written by hand */
+  orthoconv_rule rule;
   orthoconv_tunable_spec tunables[ORTHOCONV_MAX_TUNABLES];
   union {
+    void (*any)(void); /* for comparing with a symbol named in dispatch/defaults.inc */
     orthoconv_fwd_fn *fwd;
     orthoconv_bwd_data_fn *bwd_data;
     orthoconv_bwd_weights_fn *bwd_weights;

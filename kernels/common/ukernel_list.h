@@ -1,5 +1,5 @@
 /* Helpers for walking the kernel lists (kernels/all.inc). Define
- * ORTHOCONV_UKERNEL(op, isa, name, mr, nr, kunroll, wlayout, ntunables, tunables...)
+ * ORTHOCONV_UKERNEL(op, isa, name, mr, nr, kunroll, wlayout, rule, tunables...)
  * and include "all.inc": lines whose ISA this build did not compile vanish through
  * ORTHOCONV_IF_<isa>. Types only, no code. */
 #ifndef ORTHOCONV_UKERNEL_LIST_H
@@ -27,7 +27,13 @@
 
 /* A tunable of a list line: name, min, max, step, default. */
 #define ORTHOCONV_TUN(name, lo, hi, step, def) { name, lo, hi, step, def }
-#define ORTHOCONV_NO_TUN { 0, 0, 0, 0, 0 }
+/* Where a variant applies (orthoconv_rule): filters nmin..nmax (0 = no bound) and
+ * at most knmax = K * N weights (0 = no bound). */
+/* Where a variant applies (orthoconv_rule), written on a list line as ANY or
+ * RULE(nmin, nmax, knmax): filters nmin..nmax (0 = no bound) and at most knmax
+ * weights K * N, K rounded up to the variant's K unroll (0 = no bound). */
+#define ORTHOCONV_RULE(nmin, nmax, knmax) { nmin, nmax, knmax }
+#define ORTHOCONV_ANY ORTHOCONV_RULE(1, 0, 0)
 
 /* Per op: the function type of its variants and the union member that holds them. */
 #define ORTHOCONV_FNTYPE_FORWARD orthoconv_fwd_fn

@@ -213,7 +213,7 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
   for (size_t i = 0; i < sizeof mask; i++) mask[i] = i != 1; /* filter 1 frozen */
   const unsigned char *trainable = N <= sizeof mask ? mask : NULL;
   if (!c->have_ref) {
-    const orthoconv_priv_choice ref = orthoconv_priv_default_choice(c->op, 0, ORTHOCONV_ISA_SCALAR);
+    const orthoconv_priv_choice ref = orthoconv_priv_default_choice(c->op, c->M, c->K, c->N, ORTHOCONV_ISA_SCALAR);
     c->ref = val_bufs(c, Mv);
     call(c, &ref, Mv, &c->ref, trainable);
     c->have_ref = 1;
@@ -247,4 +247,9 @@ void tc_free(tc_case *c) {
   free_bufs(b);
   if (c->have_ref) free_bufs(&c->ref);
   free(c);
+}
+
+orthoconv_priv_shape tc_shape(const tc_case *c) {
+  const orthoconv_priv_shape s = { c->M, c->K, c->N };
+  return s;
 }
