@@ -151,8 +151,8 @@ def training_case(batch, input_grad, reps, min_time, torch_nchw=True):
 
 def main():
     ap = argparse.ArgumentParser(description="orthoconv_torch vs torch, one thread")
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--min-time", type=float, default=0.1)
+    ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--min-time", type=float, default=0.05)
     ap.add_argument("--batches", default="1,64,1024", help="forward batches")
     ap.add_argument("--train-batches", default="1,64,1024", help="training-step batches")
     ap.add_argument("--out", help="also write the table to this file")
@@ -173,7 +173,7 @@ def main():
     emit()
     emit("Conv1x1 forward, 7x7x1024 -> 10 with bias, no_grad (orthoconv kernel as selected for M = batch x 49):")
     emit()
-    emit("| batch | orthoconv NHWC in | orthoconv NCHW in (one copy) | torch conv2d NHWC | torch conv2d NCHW "
+    emit("| batch | orthoconv NHWC in | orthoconv NCHW in (read in place) | torch conv2d NHWC | torch conv2d NCHW "
          "| NHWC vs best torch | NCHW vs torch NCHW | target |")
     emit("|---|---|---|---|---|---|---|---|")
     for b in [int(v) for v in args.batches.split(",") if v]:

@@ -98,16 +98,19 @@ class _Conv1x1Function(torch.autograd.Function):
             saved = z
         else:
             y = _ops.forward(x, weight, bias, activation)
-            saved = y
+            saved = y if activation != "none" else None
         ctx.activation = activation
-        # The mask as it was at this forward pass, whatever happens to the buffer later.
-        ctx.save_for_backward(x, weight, saved, trainable.clone())
+        # The mask as it was at this forward pass, whatever happens to the buffer
+        # later (a plain attribute: autograd need not track a bool tensor).
+        ctx.trainable = trainable.clone()
+        ctx.save_for_backward(x, weight, saved)
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_y):
-        x, weight, saved, trainable = ctx.saved_tensors
+        x, weight, saved = ctx.saved_tensors
+        trainable = ctx.trainable
         # One NHWC copy of dz at most, shared by both operators (grad_y may be
         # NCHW or broadcast, e.g. the gradient of y.sum()).
         dz = _ops.nhwc(_activation_backward(grad_y, saved, ctx.activation))
