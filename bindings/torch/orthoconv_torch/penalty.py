@@ -24,6 +24,10 @@ class _PenaltyFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_value):
         (grad,) = ctx.saved_tensors
+        # Usually the penalty is added to the loss, so grad_value is 1: skip the
+        # multiplication (autograd copies a saved tensor before keeping it as .grad).
+        if grad_value.item() == 1.0:
+            return grad, None, None, None
         return grad * grad_value, None, None, None
 
 

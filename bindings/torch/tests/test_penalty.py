@@ -114,3 +114,13 @@ def test_bad_kind_and_module():
         oc.ops.regularize(layer.weight.detach(), "nope", 1.0, None, None)
     with pytest.raises(RuntimeError, match="finite"):
         oc.ops.regularize(layer.weight.detach(), "so", float("nan"), None, None)
+
+
+def test_gradient_follows_the_outer_scale_and_survives_retain_graph():
+    layer = oc.Conv1x1(64, 10, bias=False, trainable=MASK)
+    p = oc.orthogonality_penalty(layer, "dso", 0.5)
+    p.backward(retain_graph=True)
+    once = layer.weight.grad.clone()
+    layer.weight.grad.zero_()  # in place on .grad must not reach the saved gradient
+    (-3 * p).backward()
+    assert torch.equal(layer.weight.grad, -3 * once)
