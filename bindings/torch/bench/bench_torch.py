@@ -79,9 +79,13 @@ def forward_case(batch, reps, min_time):
         # The timed calls must agree (contract bound against float64) before they count.
         z = F.conv2d(x.double(), conv.weight.double(), conv.bias.double())
         bound = F.conv2d(x.double().abs(), conv.weight.double().abs(), conv.bias.double().abs())
-        for got in (layer(x_cl), layer(x), conv(x_cl), conv(x)):
+        for name, got in (("ours NHWC", layer(x_cl)), ("ours NCHW", layer(x)),
+                          ("torch NHWC", conv(x_cl)), ("torch NCHW", conv(x))):
             err = ((got.double() - z).abs() / bound).max().item()
-            assert err <= 1e-5, f"forward batch {batch}: relative error {err:.3g}"
+            if name.startswith("ours"):
+                assert err <= 1e-5, f"forward batch {batch}, {name}: error {err:.3g} x (sum of |products|)"
+            elif err > 1e-5:
+                print(f"   note: {name} at batch {batch} is off by {err:.3g} x (sum of |products|)")
         t = measure({"ours_nhwc": lambda: layer(x_cl), "ours_nchw": lambda: layer(x),
                      "torch_nhwc": lambda: conv(x_cl), "torch_nchw": lambda: conv(x)}, reps, min_time)
     return t
