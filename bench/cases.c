@@ -222,3 +222,16 @@ void ocb_register_cases(int full) {
     }
   }
 }
+
+void ocb_register_shape_grid(void) {
+  static const size_t kn[][2] = { { 1024, 10 }, { 100, 7 }, { 64, 16 }, { 1024, 32 },
+                                  { 256, 64 }, { 512, 64 }, { 512, 128 }, { 2048, 1000 } };
+  static const size_t ms[] = { 1, 49, 3136 };
+  for (size_t s = 0; s < sizeof kn / sizeof kn[0]; s++)
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) add(make(OCB_FWD, ms[i], kn[s][0], kn[s][1]), 0);
+  static const size_t bk[][2] = { { 512, 64 }, { 512, 128 } };
+  for (size_t s = 0; s < 2; s++) {
+    add(make(OCB_BWD_DATA, 3136, bk[s][0], bk[s][1]), 0);
+    add(make(OCB_BWD_WEIGHTS, 3136, bk[s][0], bk[s][1]), 0);
+  }
+}

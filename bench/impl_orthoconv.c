@@ -10,6 +10,7 @@
 #include "orthoconv.h"
 #include "registry.h"
 #include "select.h"
+#include "fwd/driver.h"
 
 static const orthoconv_sgd sgd_opt = { 0.01f, 0.9f, 1e-4f, 0 };
 static const orthoconv_adamw adamw_opt = { 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f };
@@ -64,7 +65,7 @@ static void add_api(const char *name, ocb_op op, orthoconv_op api) {
 
 /* ---- the kernel lists ---- */
 
-typedef struct k_ctx { const orthoconv_ukernel *k; int t[ORTHOCONV_MAX_TUNABLES]; const float *w; size_t step; } k_ctx;
+typedef struct k_ctx { const orthoconv_ukernel *k; int t[ORTHOCONV_MAX_TUNABLES]; orthoconv_priv_fwd_w w; size_t step; } k_ctx;
 
 static void *k_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io, char *err, size_t n) {
   const orthoconv_ukernel *k = im->data;
@@ -72,19 +73,26 @@ static void *k_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io, 
     snprintf(err, n, "skipped: this CPU cannot run %s", orthoconv_isa_name(k->isa));
     return NULL;
   }
+  if (!orthoconv_priv_ukernel_applies(k, c->K, c->N)) {
+    snprintf(err, n, "skipped: K=%zu N=%zu is outside %s's rule", c->K, c->N, k->name);
+    return NULL;
+  }
   k_ctx *x = calloc(1, sizeof *x);
   if (!x) abort();
   x->k = k;
   for (unsigned i = 0; i < k->ntunables; i++) x->t[i] = k->tunables[i].def;
-  x->w = io->w;
+  x->w.kn = io->w;
+  /* A K16 or panel variant reads W packed once, as a layer holds it. */
   if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_K16) {
-    float *p = ocb_alloc(orthoconv_priv_pack_k16_floats(c->K, c->N));
-    orthoconv_priv_pack_k16(c->K, c->N, io->w, p);
-    x->w = p;
-  } else if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout != ORTHOCONV_W_KN) {
-    snprintf(err, n, "skipped: the bench does not know W layout %d", k->wlayout);
-    free(x);
-    return NULL;
+    x->w.npad = (c->N + k->nr - 1) / k->nr * k->nr;
+    float *p = ocb_alloc(orthoconv_priv_pack_k16_floats(c->K, x->w.npad));
+    orthoconv_priv_pack_k16(c->K, c->N, x->w.npad, io->w, p);
+    x->w.k16 = p;
+  } else if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_PANEL) {
+    float *p = ocb_alloc(orthoconv_priv_pack_panel_floats(c->K, c->N, k->nr));
+    orthoconv_priv_pack_panel(c->K, c->N, k->nr, io->w, p);
+    x->w.panel = p;
+    x->w.panel_nr = k->nr;
   }
   return x;
 }
@@ -95,7 +103,7 @@ static void k_run(void *ctx, const ocb_case *c, ocb_io *io) {
   const size_t M = c->M, K = c->K, N = c->N;
   switch (k->op) {
   case ORTHOCONV_OP_FORWARD:
-    k->fn.fwd(M, K, N, io->x, K, x->w, io->bias, (orthoconv_activation)c->act, io->y, N, x->t);
+    orthoconv_priv_fwd_drive(k, x->t, M, K, N, io->x, K, &x->w, io->bias, (orthoconv_activation)c->act, io->y, N);
     break;
   case ORTHOCONV_OP_BACKWARD_DATA: k->fn.bwd_data(M, K, N, io->dy, N, io->w, io->dx, K, x->t); break;
   case ORTHOCONV_OP_BACKWARD_WEIGHTS:

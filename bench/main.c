@@ -44,10 +44,11 @@ static void context(void) {
 }
 
 int main(int argc, char **argv) {
-  int full = 0;
+  int full = 0, grid = 0;
   for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--ocb_full") == 0) {
-      full = 1;
+    if (strcmp(argv[i], "--ocb_full") == 0 || strcmp(argv[i], "--ocb_shapes") == 0) {
+      if (argv[i][6] == 'f') full = 1;
+      else grid = 1;
       memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
       argc--, i--;
     }
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
   ocb_add_gccloop();
   fflush(stdout);
   ocb_register_probes();
-  ocb_register_cases(full);
+  if (grid) ocb_register_shape_grid();
+  else ocb_register_cases(full);
   return ocb_run(&argc, argv);
 }

@@ -58,8 +58,8 @@ uint64_t orthoconv_priv_ukernel_list_hash(void) {
 }
 
 int orthoconv_priv_ukernel_serves(const orthoconv_ukernel *k, orthoconv_op op) {
+  /* The forward driver packs W for a K16 variant when it is not given packed. */
   if (op == ORTHOCONV_OP_LAYER_FORWARD) return k->op == ORTHOCONV_OP_FORWARD;
-  if (op == ORTHOCONV_OP_FORWARD) return k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_KN;
   return k->op == op;
 }
 

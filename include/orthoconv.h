@@ -8,15 +8,15 @@
  * TensorFlow (1,1,K,N) HWIO kernel; Y is M x N (row stride ldy >= N).
  *
  * Guarantees, for every function:
- *  - no threads, no prints, no allocation except orthoconv_layer_create (and
- *    orthoconv_regularize for N > 32, orthoconv_profile_* for their file I/O);
+ *  - no threads, no prints, no file I/O, no allocation, except
+ *    orthoconv_layer_create, orthoconv_regularize for N > 20 (its N x N scratch)
+ *    and orthoconv_profile_* (their file I/O and tables);
  *  - safe to call from several threads at once;
  *  - bad input returns a status other than ORTHOCONV_OK and writes no output;
  *  - same inputs + same selected kernel -> same bits;
  *  - only instructions that this CPU and OS support are ever executed;
- *  - stack: kernels keep small blocks of W or of partial sums on the stack, up to
- *    about 64 KiB per call (orthoconv_forward packs W for M > 64, backward
- *    data transposes W in blocks): threads that call in need at least 128 KiB.
+ *  - stack: at most 16 KiB per call (blocks of W or of partial sums; measured by
+ *    tests/usage/test_stack.c in optimised builds).
  * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
  * exact result before the activation (shared/REFERENCE.md).
  */
@@ -27,6 +27,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* The library is built with hidden visibility: in a shared build only what this
+ * header declares is exported. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(default)
 #endif
 
 #define ORTHOCONV_VERSION_MAJOR 0
@@ -60,9 +66,10 @@ typedef enum orthoconv_activation {
 /* y[m*ldy+n] = act(bias[n] + sum_k x[m*ldx+k] * w[k*N+n]); bias may be NULL.
  * w is K x N row-major = a Keras (1,1,K,N) kernel. M == 0 is a no-op.
  * Nothing past column N of a row of y is written.
- * Reads w as given (no packing, no allocation): the right call for one-off use.
- * For repeated calls with the same weights use an orthoconv_layer, which packs W
- * once into the layout of the fastest kernels. */
+ * Reads w as given (no allocation; a kernel that wants W in another layout gets
+ * it packed block by block on the stack, at most 16 KiB per call): the right call
+ * for one-off use. For repeated calls with the same weights use an
+ * orthoconv_layer, which packs W once into the layout of the fastest kernels. */
 orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy);
@@ -70,9 +77,15 @@ orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N,
 /* Weights packed once, for inference engines. The layer owns copies of w and
  * bias: the caller's buffers may be freed after the call. A layer is immutable
  * between orthoconv_layer_set_weights calls, so any number of threads may run
- * orthoconv_layer_forward on it at once. */
+ * orthoconv_layer_forward on it at once.
+ * A layer binds its kernels when it is created: per M class (=1, <=64, <=1024,
+ * <=16384, more) the variant dispatch picks for its K and N under the profile and
+ * ISA cap in force then, and W packed only in the layouts those read. Load a
+ * profile before creating the layers it should steer; a later lower ISA cap is
+ * still obeyed (such a call runs what orthoconv_forward would). */
 typedef struct orthoconv_layer orthoconv_layer;
-/* Allocates (the only function that does). *out is set only on ORTHOCONV_OK. */
+/* Allocates (with orthoconv_profile_load, the only functions that do). *out is set
+ * only on ORTHOCONV_OK. */
 orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w,
     const float *bias, orthoconv_activation act, orthoconv_layer **out);
 /* Replaces weights and bias (bias may be NULL = zero); no allocation. Not to be
@@ -83,6 +96,9 @@ orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *layer, const float
 orthoconv_status orthoconv_layer_forward(const orthoconv_layer *layer, size_t M,
     const float *x, size_t ldx, float *y, size_t ldy);
 void orthoconv_layer_destroy(orthoconv_layer *layer); /* NULL is fine */
+/* Name of the kernel variant orthoconv_layer_forward runs for M rows; NULL for a
+ * NULL layer. */
+const char *orthoconv_layer_kernel(const orthoconv_layer *layer, size_t M);
 
 /* --------------------------------------------------------------- backward -- */
 
@@ -100,6 +116,46 @@ orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N,
 orthoconv_status orthoconv_backward_weights(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *dy, size_t lddy,
     const unsigned char *trainable, float *dw, float *dbias);
+
+/* ---------------------------------------------------------------- threads -- */
+
+/* A thread pool of the caller's: orthoconv never starts a thread. The _mt calls
+ * split their work into tasks whose count and boundaries depend only on the shape
+ * (M, K, N) and the kernel chosen for the whole call, never on threads or on the
+ * order tasks run in, so every _mt call returns the same bits at any thread count
+ * and as its single-threaded twin (which runs the same tasks one after another).
+ * Calls too small to pay for waking a pool (a forward of 49 x 1024 x 10, say) are
+ * one task. pool == NULL runs on the calling thread. A pool with threads == 0 or
+ * no parallel_for is ORTHOCONV_EINVAL, with nothing written.
+ * Adapters: include/orthoconv_pthreadpool.h, include/orthoconv_openmp.h. */
+typedef void orthoconv_task_fn(void *arg, size_t index);
+typedef struct orthoconv_threadpool {
+  void *context;
+  size_t threads; /* how many tasks the pool runs at once, >= 1 */
+  /* Calls task(arg, i) once for every i in [0, count), on any threads, in any
+   * order, and returns when every call has returned. */
+  void (*parallel_for)(void *context, size_t count, orthoconv_task_fn *task, void *arg);
+} orthoconv_threadpool;
+
+/* Forward, split over rows of X. */
+orthoconv_status orthoconv_forward_mt(const orthoconv_threadpool *pool, size_t M, size_t K,
+    size_t N, const float *x, size_t ldx, const float *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy);
+orthoconv_status orthoconv_layer_forward_mt(const orthoconv_threadpool *pool,
+    const orthoconv_layer *layer, size_t M, const float *x, size_t ldx, float *y, size_t ldy);
+/* Backward data, split over rows of dy. */
+orthoconv_status orthoconv_backward_data_mt(const orthoconv_threadpool *pool, size_t M,
+    size_t K, size_t N, const float *dy, size_t lddy, const float *w, float *dx, size_t lddx);
+/* Backward weights. The bytes of workspace the call needs for this shape; the
+ * caller passes at least that many (NULL and 0 are fine when it is 0). A
+ * workspace too small, or overlapping an input or output, is ORTHOCONV_EINVAL.
+ * This version splits the reduction over M by columns of X (rows of dw), which
+ * needs no partial sums: the size is 0 for every shape; ask it anyway, a later
+ * version may split M into slices summed in a fixed order in the workspace. */
+size_t orthoconv_backward_weights_workspace_size(size_t M, size_t K, size_t N);
+orthoconv_status orthoconv_backward_weights_mt(const orthoconv_threadpool *pool, size_t M,
+    size_t K, size_t N, const float *x, size_t ldx, const float *dy, size_t lddy,
+    const unsigned char *trainable, float *dw, float *dbias, void *workspace, size_t workspace_size);
 
 /* ----------------------------------------------------------- regularizers -- */
 
@@ -230,6 +286,10 @@ void orthoconv_profile_reset(void);
  * "; last load failed: <source>: <reason>". Returns the length of the full text,
  * like snprintf. */
 size_t orthoconv_profile_status(char *buf, size_t size);
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

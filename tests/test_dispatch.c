@@ -15,6 +15,8 @@
 #include "cpu.h"
 #include "registry.h"
 #include "select.h"
+#include "fwd/driver.h"
+#include "fwd/pack.h"
 
 static const orthoconv_ukernel *selected(orthoconv_op op, orthoconv_priv_shape sh) {
   const char *name = orthoconv_selected_kernel(op, sh.M, sh.K, sh.N);
@@ -85,6 +87,63 @@ static void expect_all_selected(orthoconv_isa isa) {
       }
     }
   CHECK(checked > 100, "only %u selections checked", checked);
+}
+
+/* The forward calls run the variant dispatch names, and only its code: their bits
+ * equal that variant's own run through the driver (variants never call each
+ * other), and a layer reports and runs what dispatch picked when it was made.
+ * Every class of M <= 1024 at its example K and N, and N = 7 (a tail). */
+static void runs_what_it_names(void) {
+  static const size_t ms[] = { 1, 49, 784 };
+  static const size_t ks[] = { 128, 1024 };
+  static const size_t ns[] = { 7, 10, 32, 128 };
+  unsigned runs = 0;
+  for (size_t a = 0; a < 3; a++)
+    for (size_t b = 0; b < 2; b++)
+      for (size_t c = 0; c < 4; c++) {
+        const size_t M = ms[a], K = ks[b], N = ns[c];
+        float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w), *bias = malloc(N * sizeof *bias);
+        float *y1 = malloc(M * N * sizeof *y1), *y2 = malloc(M * N * sizeof *y2);
+        for (size_t i = 0; i < M * K; i++) x[i] = test_randf();
+        for (size_t i = 0; i < K * N; i++) w[i] = test_randf();
+        for (size_t i = 0; i < N; i++) bias[i] = test_randf();
+        const orthoconv_priv_fwd_w raw = { .kn = w };
+        /* orthoconv_forward */
+        orthoconv_priv_choice ch = orthoconv_priv_select(ORTHOCONV_OP_FORWARD, M, K, N);
+        CHECK(orthoconv_forward(M, K, N, x, K, w, bias, ORTHOCONV_ACT_RELU, y1, N) == ORTHOCONV_OK, "forward");
+        orthoconv_priv_fwd_drive(ch.k, ch.t, M, K, N, x, K, &raw, bias, ORTHOCONV_ACT_RELU, y2, N);
+        CHECK(!memcmp(y1, y2, M * N * sizeof *y1), "forward %zux%zux%zu did not run %s's code", M, K, N, ch.k->name);
+        /* a layer */
+        orthoconv_layer *l = NULL;
+        CHECK(orthoconv_layer_create(K, N, w, bias, ORTHOCONV_ACT_RELU, &l) == ORTHOCONV_OK, "layer_create");
+        ch = orthoconv_priv_select(ORTHOCONV_OP_LAYER_FORWARD, M, K, N);
+        const char *lk = orthoconv_layer_kernel(l, M);
+        CHECK(lk && !strcmp(lk, ch.k->name), "layer %zux%zux%zu reports %s, dispatch picks %s", M, K, N, lk ? lk : "-", ch.k->name);
+        CHECK(orthoconv_layer_forward(l, M, x, K, y1, N) == ORTHOCONV_OK, "layer_forward");
+        /* W as the layer holds it: packed for a K16 or panel tile (its blocks may then
+         * differ from the on-the-fly packing's, and so may the rounding). */
+        orthoconv_priv_fwd_w lw = raw;
+        float *packed = NULL;
+        if (ch.k->wlayout == ORTHOCONV_W_K16) {
+          lw.npad = (N + ch.k->nr - 1) / ch.k->nr * ch.k->nr;
+          packed = malloc(orthoconv_priv_pack_k16_floats(K, lw.npad) * sizeof *packed);
+          orthoconv_priv_pack_k16(K, N, lw.npad, w, packed);
+          lw.k16 = packed;
+        } else if (ch.k->wlayout == ORTHOCONV_W_PANEL && N > ch.k->nr) {
+          packed = malloc(orthoconv_priv_pack_panel_floats(K, N, ch.k->nr) * sizeof *packed);
+          orthoconv_priv_pack_panel(K, N, ch.k->nr, w, packed);
+          lw.panel = packed;
+          lw.panel_nr = ch.k->nr;
+        }
+        orthoconv_priv_fwd_drive(ch.k, ch.t, M, K, N, x, K, &lw, bias, ORTHOCONV_ACT_RELU, y2, N);
+        free(packed);
+        CHECK(!memcmp(y1, y2, M * N * sizeof *y1), "layer %zux%zux%zu did not run %s's code", M, K, N, ch.k->name);
+        orthoconv_layer_destroy(l);
+        free(x), free(w), free(bias), free(y1), free(y2);
+        runs++;
+      }
+  printf("forward and layer_forward ran the variants dispatch names in %u shapes (cap %s)\n", runs,
+         orthoconv_isa_name(orthoconv_get_isa()));
 }
 
 /* Every line of dispatch/defaults.inc names a variant of its own ISA and op. */
@@ -219,6 +278,7 @@ int main(int argc, char **argv) {
     defaults_lines();
     expect_all_selected(orthoconv_get_isa());
     per_class_profile();
+    runs_what_it_names();
     cap_walk();
     concurrent_cap_changes();
   }

@@ -17,7 +17,7 @@ orthoconv_status orthoconv_priv_profile_install(const orthoconv_priv_profile *p,
   pthread_mutex_lock(&lock);
   const orthoconv_status s = orthoconv_priv_table_install(p);
   if (s == ORTHOCONV_OK) {
-    snprintf(in_force, sizeof in_force, "%s", p ? label : "built-in defaults");
+    snprintf(in_force, sizeof in_force, "%.500s", p ? label : "built-in defaults"); /* long paths cut */
     last_reject[0] = 0;
   } else {
     snprintf(last_reject, sizeof last_reject, "%s: out of memory for the table", label);
@@ -48,7 +48,7 @@ orthoconv_status orthoconv_priv_profile_load_text(const char *label, const char 
 
 void orthoconv_priv_profile_note_failure(const char *label, const char *why) {
   pthread_mutex_lock(&lock);
-  snprintf(last_reject, sizeof last_reject, "%s: %s", label, why);
+  snprintf(last_reject, sizeof last_reject, "%.300s: %.700s", label, why); /* long paths cut */
   pthread_mutex_unlock(&lock);
 }
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/testutil.h"
-#include "fwd/pack.h"
+#include "fwd/driver.h"
 #include "tune/profile.h"
 #include "putil.h"
 
@@ -40,11 +40,10 @@ static void check_runs(orthoconv_op op, unsigned cls, const orthoconv_priv_choic
   const size_t M = sh.M, K = sh.K, N = sh.N;
   float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w), *b = malloc(N * sizeof *b);
   float *y = malloc(M * N * sizeof *y), *yk = malloc(M * N * sizeof *y), *yd = malloc(M * N * sizeof *y);
-  float *wp = malloc(orthoconv_priv_pack_k16_floats(K, N) * sizeof *wp);
+
   for (size_t i = 0; i < M * K; i++) x[i] = test_randf();
   for (size_t i = 0; i < K * N; i++) w[i] = test_randf();
   for (size_t i = 0; i < N; i++) b[i] = test_randf();
-  orthoconv_priv_pack_k16(K, N, w, wp);
   orthoconv_layer *layer = NULL;
   CHECK(orthoconv_layer_create(K, N, w, b, ORTHOCONV_ACT_NONE, &layer) == ORTHOCONV_OK, "layer_create");
   const orthoconv_status s = op == ORTHOCONV_OP_FORWARD
@@ -52,13 +51,14 @@ static void check_runs(orthoconv_op op, unsigned cls, const orthoconv_priv_choic
       : orthoconv_layer_forward(layer, M, x, K, y, N);
   CHECK(s == ORTHOCONV_OK, "forward call");
   const orthoconv_priv_choice d = orthoconv_priv_default_choice(op, M, K, N, orthoconv_get_isa());
-  c->k->fn.fwd(M, K, N, x, K, c->k->wlayout == ORTHOCONV_W_K16 ? wp : w, b, ORTHOCONV_ACT_NONE, yk, N, c->t);
-  d.k->fn.fwd(M, K, N, x, K, d.k->wlayout == ORTHOCONV_W_K16 ? wp : w, b, ORTHOCONV_ACT_NONE, yd, N, d.t);
+  const orthoconv_priv_fwd_w wv = { .kn = w };
+  orthoconv_priv_fwd_drive(c->k, c->t, M, K, N, x, K, &wv, b, ORTHOCONV_ACT_NONE, yk, N);
+  orthoconv_priv_fwd_drive(d.k, d.t, M, K, N, x, K, &wv, b, ORTHOCONV_ACT_NONE, yd, N);
   CHECK(memcmp(y, yk, M * N * sizeof *y) == 0, "%s: the API's result is not the chosen variant's", orthoconv_priv_op_name(op));
   printf("  chosen variant ran: %s (default's bits %s)\n", memcmp(y, yk, M * N * sizeof *y) == 0 ? "yes" : "NO",
       memcmp(yk, yd, M * N * sizeof *y) ? "differ, so this is conclusive" : "are the same");
   orthoconv_layer_destroy(layer);
-  free(x), free(w), free(b), free(y), free(yk), free(yd), free(wp);
+  free(x), free(w), free(b), free(y), free(yk), free(yd);
 }
 
 static void round_trip(void) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fwd/driver.h"
 #include "fwd/pack.h"
 #include "tune_case.h"
 #include "tune_time.h"
@@ -19,6 +20,9 @@ struct tc_case {
   orthoconv_op op;
   size_t M, K, N, slots, slot;
   float *w, *w16, *bias, *a, *gin;  /* constant inputs */
+  size_t npad;                        /* filters of w16 */
+  float *wp[4];                       /* W in panels of wp_nr[i] filters, as a layer packs it */
+  size_t wp_nr[4];
   float *ws0, *vel0, *m0, *v0;      /* optimizer state at the start, for validation */
   bufs b;                           /* slot 0 of each rotating array */
   bufs ref;                         /* the reference's outputs (NULL until computed) */
@@ -74,8 +78,31 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
   c->N = N;
   const size_t KN = K * N;
   c->w = random_f(KN, 0);
-  c->w16 = alloc_f(orthoconv_priv_pack_k16_floats(K, N));
-  orthoconv_priv_pack_k16(K, N, c->w, c->w16);
+  /* Packed as a layer would, padded to a multiple of every K16 tile width. */
+  size_t unit = 1;
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
+    if (orthoconv_priv_ukernels[i].wlayout == ORTHOCONV_W_K16) {
+      size_t a = unit, b = orthoconv_priv_ukernels[i].nr;
+      while (b) {
+        const size_t r = a % b;
+        a = b;
+        b = r;
+      }
+      unit = unit / a * orthoconv_priv_ukernels[i].nr;
+    }
+  c->npad = (N + unit - 1) / unit * unit;
+  for (size_t i = 0, n = 0; i < orthoconv_priv_ukernel_count && n < 4; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (k->wlayout != ORTHOCONV_W_PANEL || !orthoconv_priv_isa_runnable(k->isa)) continue;
+    int seen = 0;
+    for (size_t j = 0; j < n; j++) seen |= c->wp_nr[j] == k->nr;
+    if (seen) continue;
+    c->wp_nr[n] = k->nr;
+    c->wp[n] = alloc_f(orthoconv_priv_pack_panel_floats(K, N, k->nr));
+    orthoconv_priv_pack_panel(K, N, k->nr, c->w, c->wp[n++]);
+  }
+  c->w16 = alloc_f(orthoconv_priv_pack_k16_floats(K, c->npad));
+  orthoconv_priv_pack_k16(K, N, c->npad, c->w, c->w16);
   c->bias = random_f(N, 0);
   c->a = random_f(N * N, 0);
   c->gin = random_f(KN, 0);
@@ -125,7 +152,15 @@ static void call(const tc_case *c, const orthoconv_priv_choice *ch, size_t M, co
   switch (c->op) {
   case ORTHOCONV_OP_FORWARD:
   case ORTHOCONV_OP_LAYER_FORWARD:
-    k->fn.fwd(M, K, N, b->x, K, k->wlayout == ORTHOCONV_W_K16 ? c->w16 : c->w, c->bias, ORTHOCONV_ACT_NONE, b->y, N, ch->t);
+  {
+    /* orthoconv_forward gives W as is (the driver packs per block); a layer packed. */
+    const int layer = c->op == ORTHOCONV_OP_LAYER_FORWARD;
+    orthoconv_priv_fwd_w wv = { .kn = c->w };
+    if (layer && k->wlayout == ORTHOCONV_W_K16 && c->npad % k->nr == 0) wv.k16 = c->w16, wv.npad = c->npad;
+    for (size_t i = 0; layer && k->wlayout == ORTHOCONV_W_PANEL && i < 4; i++)
+      if (c->wp[i] && c->wp_nr[i] == k->nr) wv.panel = c->wp[i], wv.panel_nr = k->nr;
+    orthoconv_priv_fwd_drive(k, ch->t, M, K, N, b->x, K, &wv, c->bias, ORTHOCONV_ACT_NONE, b->y, N);
+  }
     break;
   case ORTHOCONV_OP_BACKWARD_DATA: k->fn.bwd_data(M, K, N, b->dy, N, c->w, b->dx, K, ch->t); break;
   case ORTHOCONV_OP_BACKWARD_WEIGHTS: k->fn.bwd_weights(M, K, N, b->x, K, b->dy, N, trainable, b->dw, b->db, ch->t); break;
@@ -240,6 +275,7 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
 void tc_free(tc_case *c) {
   if (!c) return;
   free(c->w), free(c->w16), free(c->bias), free(c->a), free(c->gin);
+  for (int i = 0; i < 4; i++) free(c->wp[i]);
   free(c->ws0), free(c->vel0), free(c->m0), free(c->v0);
   free(c->b.x), free(c->b.dy);
   bufs *b = &c->b;
