@@ -297,6 +297,22 @@ static void run_variant(const orthoconv_ukernel *k) {
     default: test_fail("%s: op %d has no test", k->name, (int)k->op);
     }
   }
+  if (has_m) {
+    /* One row with a stride no second row could have: valid, and any pointer to a
+     * row past it overflows. SIZE_MAX is what clang's UBSan sees overflow for any
+     * number of rows stepped; gcc's sees a byte offset of 2^63, which these give
+     * after 1, 2, 4 or 8 rows. */
+    static const size_t kn[][2] = { { 17, 1 }, { 1024, 10 }, { 100, 17 } };
+    static const size_t huge[] = { SIZE_MAX, SIZE_MAX / 8 + 1, SIZE_MAX / 16 + 1, SIZE_MAX / 32 + 1, SIZE_MAX / 64 + 1 };
+    for (size_t i = 0; i < sizeof kn / sizeof kn[0] * (sizeof huge / sizeof huge[0]); i++, idx++) {
+      const size_t ld = huge[i % (sizeof huge / sizeof huge[0])], *s = kn[i / (sizeof huge / sizeof huge[0])];
+      const grid_shape one = { 1, s[0], s[1], ld, ld, 1 };
+      pick_tunables(k, idx % 3);
+      if (k->op == ORTHOCONV_OP_FORWARD) test_forward(&one, idx);
+      else if (k->op == ORTHOCONV_OP_BACKWARD_DATA) test_backward_data(&one);
+      else test_backward_weights(&one, idx);
+    }
+  }
   printf("  %-58s %4u shapes %s\n", k->name, idx, test_failures == before ? "ok" : "FAILED");
 }
 

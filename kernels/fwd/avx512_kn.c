@@ -95,7 +95,7 @@ void orthoconv_fwd_ukernel_8x16__avx512_bcast(size_t M, size_t K, size_t N, cons
     for (size_t n0 = 0; n0 < N; n0 += 16) {
       const __mmask16 cm = orthoconv_avx512_mask(N - n0);
       const int p = pf && n0 == 0 && pr > 0;
-      const float *pfx = xb + OC_MR * ldx;
+      const float *pfx = p ? xb + OC_MR * ldx : xb; /* a row of X only if there is one */
       switch (mr) {
 #define OC_CASE(c)                                                                               \
   case c:                                                                                        \
