@@ -46,6 +46,13 @@ typedef enum orthoconv_status {
 /* A short English description; never NULL, also for unknown values. */
 const char *orthoconv_strerror(orthoconv_status s);
 
+/* On NaN and +-Inf, every ISA gives what torch defines: relu(x) = x < 0 ? 0 : x
+ * (NaN and -0 pass through; -Inf -> 0, +Inf -> +Inf); sigmoid(-Inf) = 0,
+ * sigmoid(+Inf) = 1; tanh(+-Inf) = +-1; gelu(+Inf) = +Inf, gelu(-Inf) = -0 (the
+ * limit: the formula gives -Inf * 0 = NaN there, which torch treats as a bug);
+ * NaN in, NaN out for each. Softmax is exp(x - max) / sum over the row, so a
+ * row that holds a NaN or a +Inf, or only -Inf, is NaN throughout; in any other
+ * row a -Inf entry gets 0. */
 typedef enum orthoconv_activation {
   ORTHOCONV_ACT_NONE = 0,
   ORTHOCONV_ACT_RELU,

@@ -317,18 +317,9 @@ static void run_variant(const orthoconv_ukernel *k) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s scalar|avx2|avx512|neon\n", argv[0]);
-    return 2;
-  }
-  int isa = -1;
-  for (int i = 0; i < 4; i++)
-    if (!strcmp(argv[1], orthoconv_isa_name((orthoconv_isa)i))) isa = i;
-  if (isa < 0) return 2;
-  if (!orthoconv_priv_isa_runnable((orthoconv_isa)isa)) {
-    printf("ISA %s: not runnable on this CPU/build, skipped\n", argv[1]);
-    return TEST_SKIP;
-  }
+  int code;
+  const int isa = test_isa_arg(argc, argv, &code);
+  if (isa < 0) return code;
   size_t n = 0;
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     if ((int)orthoconv_priv_ukernels[i].isa != isa) continue;
