@@ -128,7 +128,11 @@ orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g);
  * Every filter, frozen or not, takes part in R. strength must be finite.
  * For N <= 32 the N x N scratch is on the stack (24 KiB); for larger N it is
  * allocated and freed inside the call (ORTHOCONV_ENOMEM if that fails).
- * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED). */
+ * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED).
+ * A NaN in W gives a NaN penalty for every kind (but KERAS_COLUMNS with N = 1,
+ * whose R is 0 by definition) and NaN in the trainable gradient entries of its
+ * row; MC takes a NaN entry of G - I as its maximum, so the two gradient
+ * columns of that entry are NaN too. */
 #define ORTHOCONV_REG_MAX_N 4096
 orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength,
     size_t K, size_t N, const float *w, const unsigned char *trainable,

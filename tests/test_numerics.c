@@ -1,6 +1,7 @@
 /* NaN, Inf and overflow through every op on one ISA (argv[1]), against the
  * "Numerics" paragraph of include/orthoconv.h: every kernel variant of the ISA is
- * called through the registry (like test_kernels).
+ * called through the registry (like test_kernels), the regularizer maths, which is
+ * no kernel, through the public API under that ISA's cap.
  *  - an output whose exact value (IEEE arithmetic in double on the same inputs) is
  *    NaN or an infinity is NaN or that infinity; a finite one stays in the bound;
  *  - activations on NaN and +-Inf as the header defines them (torch's);
@@ -307,6 +308,47 @@ static void optim_case(size_t K, size_t N, int variant) {
   free(t);
 }
 
+/* -------------------------------------------------------------- penalties -- */
+
+static const char *const kind_names[] = { "SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS" };
+
+/* NaN in W: NaN penalty, and NaN in every trainable gradient column of the row
+ * that holds it (W A with any A); Inf or overflowing W: a penalty that is not finite. */
+static void penalties(orthoconv_isa isa) {
+  if (orthoconv_set_isa(isa) != ORTHOCONV_OK) {
+    test_fail("cannot cap the ISA at %s", orthoconv_isa_name(isa));
+    return;
+  }
+  enum { K = 37, N = 10 };
+  static const unsigned char t[N] = { 1, 0, 1, 1, 0, 1, 1, 1, 0, 1 };
+  for (int kind = 0; kind <= ORTHOCONV_REG_MIRROR_PAIRS; kind++)
+    for (int mode = 0; mode < 3; mode++) {
+      float w[K * N], grad[K * N], g0[K * N], pen = 0.0f;
+      for (size_t i = 0; i < K * N; i++) w[i] = test_randf() * 0.3f, g0[i] = grad[i] = test_randf();
+      const size_t k0 = 5, c0 = (size_t)kind % N;
+      if (mode == 0) w[k0 * N + c0] = NAN;
+      else if (mode == 1) w[k0 * N + c0] = INFINITY;
+      else
+        for (size_t i = 0; i < K * N; i++) w[i] = test_randf() < 0 ? -1e20f : 1e20f;
+      const orthoconv_status s = orthoconv_regularize((orthoconv_regularizer)kind, 0.5f, K, N, w, t, &pen, grad);
+      CHECK(s == ORTHOCONV_OK, "%s %s: status %d", orthoconv_isa_name(isa), kind_names[kind], (int)s);
+      static const char *const modes[] = { "a NaN", "an Inf", "1e20 entries" };
+      CHECK(mode == 0 ? isnan(pen) : !isfinite(pen), "%s %s with %s in W: penalty %.9g",
+            orthoconv_isa_name(isa), kind_names[kind], modes[mode], pen);
+      for (size_t n = 0; n < N; n++) {
+        if (!t[n]) {
+          for (size_t k = 0; k < K; k++)
+            CHECK(memcmp(&grad[k * N + n], &g0[k * N + n], sizeof *grad) == 0, "%s %s wrote frozen column %zu",
+                  orthoconv_isa_name(isa), kind_names[kind], n);
+        } else if (mode == 0) {
+          CHECK(isnan(grad[k0 * N + n]), "%s %s with a NaN in W row %zu: grad[%zu][%zu] = %.9g",
+                orthoconv_isa_name(isa), kind_names[kind], k0, k0, n, grad[k0 * N + n]);
+        }
+      }
+    }
+  orthoconv_set_isa(orthoconv_cpu_isa());
+}
+
 static void run_variant(const orthoconv_ukernel *k) {
   cur = k;
   const int before = test_failures;
@@ -342,5 +384,6 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
     if ((int)orthoconv_priv_ukernels[i].isa == isa) run_variant(&orthoconv_priv_ukernels[i]), n++;
   CHECK(n > 0, "no %s variants in this build", argv[1]);
+  penalties((orthoconv_isa)isa);
   return test_finish("numerics");
 }
