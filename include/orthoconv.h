@@ -17,8 +17,23 @@
  *  - stack: kernels keep small blocks of W or of partial sums on the stack, up to
  *    about 64 KiB per call (orthoconv_forward packs W for M > 64, backward
  *    data transposes W in blocks): threads that call in need at least 128 KiB.
- * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
- * exact result before the activation (shared/REFERENCE.md).
+ * Accuracy (shared/REFERENCE.md): every output is within 1e-5 * S of the exact
+ * result before the activation, S = sum of |products| + |bias| (for dX, dW and
+ * G the matching sums of |products|), on every ISA, while S <= FLT_MAX / 2
+ * (about 1.7e38: then no partial sum, nor the difference of two outputs that
+ * softmax forms, can overflow float).
+ * Overflow: for S > FLT_MAX / 2 an output before the activation is within
+ * 1e-5 * S or it is +Inf, -Inf or NaN, never a finite value further off, and the
+ * activation applies to that. ISAs may then differ: the scalar reference sums
+ * in double, SIMD kernels in float (x = (1e20, 1e20), w = (1e20, -1e20),
+ * b = 0.5 gives 0.5 from the scalar reference, +Inf or NaN from the others).
+ * NaN and Inf in the inputs: an output whose exact value (IEEE arithmetic on the
+ * same inputs) is NaN or an infinity is NaN or that infinity on every ISA, while
+ * the finite products keep S <= FLT_MAX / 2; finite outputs keep the bound. NaN
+ * is never turned into a number, except by design: frozen columns of dw are 0
+ * whatever x and dy hold. Activations: see orthoconv_activation.
+ * Optimizer steps do the same float operations in torch's order on every ISA:
+ * the same bits everywhere, Inf and NaN included (NaN payloads aside).
  */
 #ifndef ORTHOCONV_H
 #define ORTHOCONV_H
@@ -129,6 +144,9 @@ orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g);
  * For N <= 32 the N x N scratch is on the stack (24 KiB); for larger N it is
  * allocated and freed inside the call (ORTHOCONV_ENOMEM if that fails).
  * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED).
+ * The penalty and the coefficients of the gradient are computed in double from
+ * G (whose entries follow the accuracy and overflow rules at the top), so an
+ * entry of G that overflows may make them +-Inf or NaN.
  * A NaN in W gives a NaN penalty for every kind (but KERAS_COLUMNS with N = 1,
  * whose R is 0 by definition) and NaN in the trainable gradient entries of its
  * row; MC takes a NaN entry of G - I as its maximum, so the two gradient
