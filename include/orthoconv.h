@@ -53,7 +53,9 @@ const char *orthoconv_version(void);
 typedef enum orthoconv_status {
   ORTHOCONV_OK = 0,
   ORTHOCONV_EINVAL = 1,       /* NULL pointer, zero size, short stride, overflow, bad enum or hyper-parameter */
-  ORTHOCONV_EOVERLAP = 2,     /* an output buffer overlaps an input or another output */
+  ORTHOCONV_EOVERLAP = 2,     /* an output's elements share bytes with an input's or another output's
+                               * (decided element by element: Y may be a channel slice of a concat
+                               * buffer whose other channels hold X) */
   ORTHOCONV_ENOMEM = 3,       /* allocation failed (orthoconv_layer_create only) */
   ORTHOCONV_EUNSUPPORTED = 4, /* the CPU, OS or build cannot run what was asked */
   ORTHOCONV_EPROFILE = 5      /* a tuning profile was rejected (see orthoconv_profile_status) */
