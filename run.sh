@@ -97,6 +97,16 @@ run_tests() {
     else
       bad_steps+=("aarch64 build") failed=$((failed + 1))
     fi
+    # The NEON kernels under UndefinedBehaviorSanitizer too (UBSan alone: the
+    # x86 sanitizer build above cannot see them).
+    echo "== build (AArch64 cross, UndefinedBehaviorSanitizer)"
+    if setup build-aarch64-ubsan --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=debugoptimized \
+        -Db_sanitize=undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all -Dbench=disabled -Dtools=false; then
+      ORTHOCONV_EXPECT_ISA=neon mtest "AArch64 UBSan suite under qemu-aarch64" -C build-aarch64-ubsan \
+        --no-suite package --timeout-multiplier 4
+    else
+      bad_steps+=("aarch64 ubsan build") failed=$((failed + 1))
+    fi
   fi
 
   echo

@@ -22,10 +22,12 @@ static double max_coherence(size_t N, const float *g, float strength, float *a) 
   for (size_t i = 0; i < N; i++)
     for (size_t j = 0; j < N; j++) {
       const double d = fabs((double)g[i * N + j] - (i == j));
-      if (d > best) { best = d; bi = i; bj = j; }
+      /* NaN counts as the largest (like torch.max): a NaN in W must show */
+      if (d > best || (isnan(d) && !isnan(best))) { best = d; bi = i; bj = j; }
     }
   if (a) {
-    const double s = strength * sgn((double)g[bi * N + bj] - (bi == bj));
+    /* at a NaN maximum the subgradient is NaN too, so the columns it touches show it */
+    const double s = isnan(best) ? best : strength * sgn((double)g[bi * N + bj] - (bi == bj));
     if (bi == bj) {
       a[bi * N + bi] = (float)(2.0 * s);
     } else { /* column bi gets s w_bj, column bj gets s w_bi */
