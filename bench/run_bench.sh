@@ -102,8 +102,13 @@ else
 fi
 
 json=$out/bench-$stamp.json
+# Paths inside the checkout are kept relative to it: the kept summary (and the
+# README generated from it) must not depend on where the clone lives.
+repo=$(cd "$here/.." && pwd)
+profile_rel=${ORTHOCONV_PROFILE:-}
+profile_rel=${profile_rel#"$repo"/}
 python3 "$here/report.py" merge "$json" cpu_name="$cpu" core="$core" mode=$([ $full = 1 ] && echo full || echo default) \
-  repetitions="$reps" min_time="$min_time" utc="$stamp" profile="${ORTHOCONV_PROFILE:-}" anchor_pkgs="$anchor_pkgs" \
+  repetitions="$reps" min_time="$min_time" utc="$stamp" profile="$profile_rel" anchor_pkgs="$anchor_pkgs" \
   commit="$(git -C "$here" describe --always --dirty 2>/dev/null)" -- "${jsons[@]}" || exit 1
 cp "$json" "$out/bench.json"
 if [ -n "$filter" ]; then
