@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 base_pkgs=(meson ninja-build pkgconf gcc g++ binutils libsleef-dev libbenchmark-dev)
-test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64)
+test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64 libpthreadpool-dev)
 # The PyTorch binding (bindings/torch): libtorch to build it, Debian's torch and
 # pytest for /usr/bin/python3 to test it.
 torch_pkgs=(libtorch-dev python3-torch python3-pytest)

@@ -11,8 +11,9 @@ int orthoconv_priv_pool_valid(const orthoconv_threadpool *pool);
  * or count is 1, else through the pool. */
 void orthoconv_priv_parallel(const orthoconv_threadpool *pool, size_t count, orthoconv_task_fn *task, void *arg);
 /* How many tasks a call of this many flops has, at most units (the pieces it can be
- * cut into): about one per ORTHOCONV_TASK_FLOPS of work, so that a task outlasts
- * waking a pool thread (~5-20 us) by far and small calls stay whole. */
+ * cut into): about one per ORTHOCONV_TASK_FLOPS of work (or the grain a profile
+ * records, tuned by orthoconv-tune --threads T), so that a task outlasts waking a
+ * pool thread (~5-20 us) by far and small calls stay whole. */
 #define ORTHOCONV_TASK_FLOPS 4e6
 size_t orthoconv_priv_task_count(double flops, size_t units);
 #endif
