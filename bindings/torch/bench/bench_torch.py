@@ -175,17 +175,18 @@ def main():
          f"{torch.get_num_threads()}, cores allowed {affinity}; orthoconv {oc.__version__} ({oc.ops.cpu_isa()})")
     emit(f"   {args.reps} interleaved repetitions of >= {args.min_time} s, medians per call")
     emit()
-    emit("Conv1x1 forward, 7x7x1024 -> 10 with bias, no_grad (orthoconv kernel as selected for M = batch x 49):")
+    emit("Conv1x1 forward, 7x7x1024 -> 10 with bias, no_grad; NHWC input runs the packed layer's kernel named:")
     emit()
     emit("| batch | orthoconv NHWC in | orthoconv NCHW in (read in place) | torch conv2d NHWC | torch conv2d NCHW "
-         "| NHWC vs best torch | NCHW vs torch NCHW | target |")
-    emit("|---|---|---|---|---|---|---|---|")
+         "| NHWC vs best torch | NCHW vs torch NCHW | target | kernel (NHWC) |")
+    emit("|---|---|---|---|---|---|---|---|---|")
     for b in [int(v) for v in args.batches.split(",") if v]:
         t = forward_case(b, args.reps, args.min_time)
         best = min(t["torch_nhwc"], t["torch_nchw"])
         r = best / t["ours_nhwc"]
         emit(f"| {b} | {us(t['ours_nhwc'])} | {us(t['ours_nchw'])} | {us(t['torch_nhwc'])} | {us(t['torch_nchw'])} "
-             f"| {r:.2f}x | {t['torch_nchw'] / t['ours_nchw']:.2f}x | >= 1.3x: {'met' if r >= 1.3 else 'MISSED'} |")
+             f"| {r:.2f}x | {t['torch_nchw'] / t['ours_nchw']:.2f}x | >= 1.3x: {'met' if r >= 1.3 else 'MISSED'} "
+             f"| {oc.ops.selected_kernel('layer_forward', b * 49, K, N)} |")
     emit()
     emit("Training step: forward, backward (5 of 10 filters frozen), SO penalty over all 10, AdamW; "
          "no bias, NHWC input; pure torch = trainable filters a parameter, frozen ones a buffer:")

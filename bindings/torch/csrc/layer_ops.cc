@@ -6,6 +6,10 @@
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/softmax.h>
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include "tensor_args.h"
 
 namespace orthoconv_torch {
@@ -31,6 +35,58 @@ std::string input_layout(const at::Tensor &input) {
 }
 
 namespace {
+
+// From this many pixel rows on, forward runs the packed layer (the library's
+// fastest kernels, see orthoconv_layer_create); checking that the weights did
+// not change (a compare of 4 K N bytes) is then small beside the product.
+constexpr int64_t packed_min_rows = 32;
+
+// One packed layer per calling thread, repacked only when the weights change.
+// Keyed by content, not by tensor identity: a freed tensor's memory may come
+// back holding other values under the same address and version counter. Per
+// thread, because a layer must not be repacked while another thread runs it.
+class PackedLayer {
+ public:
+  PackedLayer() = default;
+  PackedLayer(const PackedLayer &) = delete;
+  PackedLayer &operator=(const PackedLayer &) = delete;
+  ~PackedLayer() { orthoconv_layer_destroy(layer_); }
+
+  const orthoconv_layer *get(const float *w, const float *b, int64_t K, int64_t N,
+                             orthoconv_activation act) {
+    const size_t wn = usize(K * N), bn = b ? usize(N) : 0;
+    const bool same_shape = layer_ && K == K_ && N == N_ && act == act_;
+    if (same_shape && valid_ && b_.size() == bn && std::equal(w, w + wn, w_.begin(), same_bits) &&
+        std::equal(b, b + bn, b_.begin(), same_bits))
+      return layer_;
+    // The copies first (they may throw), then the layer; the copies are trusted
+    // only once the layer holds the same weights.
+    valid_ = false;
+    w_.assign(w, w + wn);
+    b_.assign(b, b + bn);
+    if (same_shape) {
+      check_status(orthoconv_layer_set_weights(layer_, w, b), "orthoconv_layer_set_weights");
+    } else {
+      orthoconv_layer_destroy(layer_);
+      layer_ = nullptr;
+      check_status(orthoconv_layer_create(usize(K), usize(N), w, b, act, &layer_),
+                   "orthoconv_layer_create");
+      K_ = K, N_ = N, act_ = act;
+    }
+    valid_ = true;
+    return layer_;
+  }
+
+ private:
+  // Bit equality: a NaN weight equals itself, -0.0 and +0.0 differ.
+  static bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+  orthoconv_layer *layer_ = nullptr;
+  int64_t K_ = 0, N_ = 0;
+  orthoconv_activation act_ = ORTHOCONV_ACT_NONE;
+  std::vector<float> w_, b_;
+  bool valid_ = false;
+};
 
 // NCHW images without a copy: per image, Y_b (N x HW) = W^T (N x K) X_b (K x HW)
 // is the library's product with the roles swapped (x = W^T, w = the dense
@@ -84,9 +140,17 @@ at::Tensor forward(const at::Tensor &input, const at::Tensor &weight,
   if (!rows_in_place(input) && planar_images(input)) return forward_planar(input, w, b, act);
   const RowMatrix x = pixel_rows(input, "input");
   at::Tensor y = empty_pixels_like(input, N);
+  const float *bp = b.defined() ? b.data_ptr<float>() : nullptr;
+  if (x.rows >= packed_min_rows) {
+    thread_local PackedLayer packed;
+    const orthoconv_layer *layer = packed.get(w.data_ptr<float>(), bp, K, N, act);
+    check_status(orthoconv_layer_forward(layer, usize(x.rows), x.data, usize(x.ld),
+                                         y.data_ptr<float>(), usize(N)),
+                 "orthoconv_layer_forward");
+    return y;
+  }
   check_status(orthoconv_forward(usize(x.rows), usize(K), usize(N), x.data, usize(x.ld),
-                                 w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
-                                 act, y.data_ptr<float>(), usize(N)),
+                                 w.data_ptr<float>(), bp, act, y.data_ptr<float>(), usize(N)),
                "orthoconv_forward");
   return y;
 }

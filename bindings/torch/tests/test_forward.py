@@ -165,3 +165,26 @@ def test_the_checker_can_fail():
     y[0, 3, 2, 2] += 2e-5 * bound[0, 3, 2, 2].item()  # twice the contract's error
     with pytest.raises(AssertionError):
         assert_within(y, z, post_tolerance(None, z, bound), "perturbed")
+
+
+def test_packed_weights_follow_every_change():
+    # From 32 rows on, forward runs a packed copy of the weights: changed in place,
+    # swapped between modules, with and without bias, other activations: always
+    # the weights of this call.
+    x = channels_last(torch.randn(2, 256, 7, 7))
+    a, b = oc.Conv1x1(256, 10), oc.Conv1x1(256, 10, bias=False, activation="sigmoid")
+    for step in range(4):
+        for layer in (a, b, a):
+            check_forward(layer, x, f"packed, step {step}")
+        with torch.no_grad():
+            a.weight.add_(0.01)       # same tensor, same address, new values
+            b.weight.mul_(-1)
+            a.bias[3] = float(step)
+    with torch.no_grad():
+        w = a.weight.detach().clone()
+        w[5, 2] = -0.0 if w[5, 2] == 0 else w[5, 2]
+        y1 = oc.ops.forward(x, w, None, "none")
+        w[7, 1] = float("nan")        # NaN in, NaN out for that filter (never turned into a number)
+        y2 = oc.ops.forward(x, w, None, "none")
+        assert torch.isnan(y2[:, 1]).all() and not torch.isnan(y1).any()
+        assert torch.equal(y2[:, 0], y1[:, 0])
