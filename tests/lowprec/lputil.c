@@ -124,9 +124,10 @@ int lp_check_row(const char *what, size_t m, const float *y, const double *pre, 
   int bad = 0;
   for (size_t n = 0; n < N; n++) r[n] = pre[n], rb = fmax(rb, bnd[n]);
   oracle_activation(r, N, act);
+  exact = exact && (act == ORTHOCONV_ACT_NONE || act == ORTHOCONV_ACT_RELU);
   for (size_t n = 0; n < N; n++) {
     int ok;
-    if (exact && (act == ORTHOCONV_ACT_NONE || act == ORTHOCONV_ACT_RELU)) {
+    if (exact) {
       const float want = (float)r[n];
       ok = memcmp(&want, &y[n], sizeof want) == 0;
     } else {
