@@ -8,6 +8,7 @@
 #include "fwd/driver.h"
 #include "fwd/pack.h"
 #include "lp_layer.h"
+#include "parallel.h"
 
 struct orthoconv_layer {
   orthoconv_priv_lp_layer *lp; /* a bf16 layer (api_bf16.c): then nothing below is used */
@@ -40,14 +41,57 @@ static orthoconv_status check_forward(size_t M, size_t K, size_t N, const float 
   return orthoconv_priv_check(b, sizeof b / sizeof b[0]);
 }
 
-orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N, const float *x, size_t ldx,
-    const float *w, const float *bias, orthoconv_activation act, float *y, size_t ldy) {
+/* One call cut into tasks of whole rows (a multiple of the tile's mr, so that the
+ * bits do not depend on the cut): how many from the cost model and the shape only. */
+typedef struct fwd_job {
+  const orthoconv_priv_choice *c;
+  size_t M, K, N, rows;
+  const float *x;
+  size_t ldx;
+  const orthoconv_priv_fwd_w *w;
+  const float *bias;
+  orthoconv_activation act;
+  float *y;
+  size_t ldy;
+} fwd_job;
+
+static void fwd_task(void *arg, size_t i) {
+  const fwd_job *j = arg;
+  const size_t m0 = i * j->rows, mm = j->M - m0 < j->rows ? j->M - m0 : j->rows;
+  orthoconv_priv_fwd_drive(j->c->k, j->c->t, mm, j->K, j->N, j->x + m0 * j->ldx, j->ldx, j->w, j->bias, j->act,
+                           j->y + m0 * j->ldy, j->ldy);
+}
+
+/* Rows per task that W packed on a task's stack needs to pay back its packing. */
+#define PACKING_TASK_ROWS 1024
+
+static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choice *c, size_t M, size_t K,
+    size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy) {
+  const size_t mr = c->k->mr;
+  size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
+  if (orthoconv_priv_fwd_packs(c->k, w, N) && tasks > M / PACKING_TASK_ROWS)
+    tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
+  const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  const fwd_job j = { c, M, K, N, rows, x, ldx, w, bias, act, y, ldy };
+  orthoconv_priv_parallel(pool, (M + rows - 1) / rows, fwd_task, (void *)&j);
+}
+
+orthoconv_status orthoconv_forward_mt(const orthoconv_threadpool *pool, size_t M, size_t K, size_t N,
+    const float *x, size_t ldx, const float *w, const float *bias, orthoconv_activation act, float *y,
+    size_t ldy) {
+  if (!orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL;
   const orthoconv_status s = check_forward(M, K, N, x, ldx, w, bias, act, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
   const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_FORWARD, M, K, N);
-  const orthoconv_priv_fwd_w wv = { w, NULL, 0, NULL, 0 };
-  orthoconv_priv_fwd_drive(c.k, c.t, M, K, N, x, ldx, &wv, bias, act, y, ldy);
+  const orthoconv_priv_fwd_w wv = { .kn = w };
+  fwd_run(pool, &c, M, K, N, x, ldx, &wv, bias, act, y, ldy);
   return ORTHOCONV_OK;
+}
+
+orthoconv_status orthoconv_forward(size_t M, size_t K, size_t N, const float *x, size_t ldx,
+    const float *w, const float *bias, orthoconv_activation act, float *y, size_t ldy) {
+  return orthoconv_forward_mt(NULL, M, K, N, x, ldx, w, bias, act, y, ldy);
 }
 
 static void layer_fill(orthoconv_layer *l, const float *w, const float *bias) {
@@ -142,9 +186,9 @@ orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *l, const float *w,
   return ORTHOCONV_OK;
 }
 
-orthoconv_status orthoconv_layer_forward(const orthoconv_layer *l, size_t M, const float *x,
-    size_t ldx, float *y, size_t ldy) {
-  if (!l || l->lp) return ORTHOCONV_EINVAL; /* NULL, or a bf16 layer */
+orthoconv_status orthoconv_layer_forward_mt(const orthoconv_threadpool *pool, const orthoconv_layer *l,
+    size_t M, const float *x, size_t ldx, float *y, size_t ldy) {
+  if (!l || l->lp || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL; /* NULL, or a bf16 layer */
   const orthoconv_status s = check_forward(M, l->K, l->N, x, ldx, l->w_kn, NULL, l->act, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
   const unsigned mc = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, M, l->K, l->N) / (ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES);
@@ -155,8 +199,13 @@ orthoconv_status orthoconv_layer_forward(const orthoconv_layer *l, size_t M, con
     c = orthoconv_priv_choose(ORTHOCONV_OP_FORWARD, M, l->K, l->N);
     wv.k16 = wv.panel = NULL;
   }
-  orthoconv_priv_fwd_drive(c.k, c.t, M, l->K, l->N, x, ldx, &wv, l->has_bias ? l->bias : NULL, l->act, y, ldy);
+  fwd_run(pool, &c, M, l->K, l->N, x, ldx, &wv, l->has_bias ? l->bias : NULL, l->act, y, ldy);
   return ORTHOCONV_OK;
+}
+
+orthoconv_status orthoconv_layer_forward(const orthoconv_layer *l, size_t M, const float *x,
+    size_t ldx, float *y, size_t ldy) {
+  return orthoconv_layer_forward_mt(NULL, l, M, x, ldx, y, ldy);
 }
 
 const char *orthoconv_layer_kernel(const orthoconv_layer *l, size_t M) {

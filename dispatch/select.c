@@ -185,6 +185,7 @@ static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static installed *all_installed; /* every table ever installed, for reuse */
 
 static int same_table(const orthoconv_priv_profile *a, const orthoconv_priv_profile *b) {
+  if (a->task_kflops != b->task_kflops || a->task_threads != b->task_threads) return 0;
   for (unsigned op = 0; op < NOPS; op++)
     for (unsigned c = 0; c < ORTHOCONV_CLASS_COUNT; c++) {
       const orthoconv_priv_choice *x = &a->c[op][c], *y = &b->c[op][c];

@@ -47,6 +47,10 @@ typedef struct orthoconv_priv_profile {
   orthoconv_priv_choice c[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
   uint32_t rate[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
   orthoconv_priv_shape at[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
+  /* The _mt calls' task grain: flops per task (0 = the built-in cost model) and
+   * the pool size it was tuned with. The grain changes how many tasks a call has,
+   * never its bits (tasks cut at points where results do not depend on the cut). */
+  uint32_t task_kflops, task_threads;
 } orthoconv_priv_profile;
 
 /* Installs a copy of *p (NULL = none: built-in defaults) as the table in force with

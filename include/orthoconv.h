@@ -172,6 +172,46 @@ orthoconv_status orthoconv_backward_weights(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *dy, size_t lddy,
     const unsigned char *trainable, float *dw, float *dbias);
 
+/* ---------------------------------------------------------------- threads -- */
+
+/* A thread pool of the caller's: orthoconv never starts a thread. The _mt calls
+ * split their work into tasks whose count and boundaries depend only on the shape
+ * (M, K, N) and the kernel chosen for the whole call, never on threads or on the
+ * order tasks run in, so every _mt call returns the same bits at any thread count
+ * and as its single-threaded twin (which runs the same tasks one after another).
+ * Calls too small to pay for waking a pool (a forward of 49 x 1024 x 10, say) are
+ * one task. pool == NULL runs on the calling thread. A pool with threads == 0 or
+ * no parallel_for is ORTHOCONV_EINVAL, with nothing written.
+ * Adapters: include/orthoconv_pthreadpool.h, include/orthoconv_openmp.h. */
+typedef void orthoconv_task_fn(void *arg, size_t index);
+typedef struct orthoconv_threadpool {
+  void *context;
+  size_t threads; /* how many tasks the pool runs at once, >= 1 */
+  /* Calls task(arg, i) once for every i in [0, count), on any threads, in any
+   * order, and returns when every call has returned. */
+  void (*parallel_for)(void *context, size_t count, orthoconv_task_fn *task, void *arg);
+} orthoconv_threadpool;
+
+/* Forward, split over rows of X. */
+orthoconv_status orthoconv_forward_mt(const orthoconv_threadpool *pool, size_t M, size_t K,
+    size_t N, const float *x, size_t ldx, const float *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy);
+orthoconv_status orthoconv_layer_forward_mt(const orthoconv_threadpool *pool,
+    const orthoconv_layer *layer, size_t M, const float *x, size_t ldx, float *y, size_t ldy);
+/* Backward data, split over rows of dy. */
+orthoconv_status orthoconv_backward_data_mt(const orthoconv_threadpool *pool, size_t M,
+    size_t K, size_t N, const float *dy, size_t lddy, const float *w, float *dx, size_t lddx);
+/* Backward weights. The bytes of workspace the call needs for this shape; the
+ * caller passes at least that many (NULL and 0 are fine when it is 0). A
+ * workspace too small, or overlapping an input or output, is ORTHOCONV_EINVAL.
+ * This version splits the reduction over M by columns of X (rows of dw), which
+ * needs no partial sums: the size is 0 for every shape; ask it anyway, a later
+ * version may split M into slices summed in a fixed order in the workspace. */
+size_t orthoconv_backward_weights_workspace_size(size_t M, size_t K, size_t N);
+orthoconv_status orthoconv_backward_weights_mt(const orthoconv_threadpool *pool, size_t M,
+    size_t K, size_t N, const float *x, size_t ldx, const float *dy, size_t lddy,
+    const unsigned char *trainable, float *dw, float *dbias, void *workspace, size_t workspace_size);
+
 /* ----------------------------------------------------------- regularizers -- */
 
 /* G = W^T W, w_n = column n = filter n. Maths of each kind: shared/REFERENCE.md. */

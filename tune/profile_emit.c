@@ -33,6 +33,8 @@ size_t orthoconv_priv_profile_emit(const orthoconv_priv_profile *p, char *buf, s
       const orthoconv_priv_shape at = p->at[op][c].K ? p->at[op][c] : orthoconv_priv_class_example((orthoconv_op)op, c);
       put(&o, " shape=%zux%zux%zu rate=%u\n", at.M, at.K, at.N, (unsigned)p->rate[op][c]);
     }
+  if (p->task_kflops)
+    put(&o, "tasks kflops=%u threads=%u\n", (unsigned)p->task_kflops, (unsigned)p->task_threads);
   const size_t body = o.len;
   /* The checksum covers the body, so it can only be computed once all of it fits. */
   const uint64_t sum = body < size ? orthoconv_priv_profile_checksum(buf, body) : 0;

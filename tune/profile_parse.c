@@ -231,6 +231,19 @@ static int parse_choice(char *s, orthoconv_priv_profile *p, size_t line, char *w
   return 1;
 }
 
+/* tasks kflops=<1..10^9> threads=<1..4096>: the _mt calls' grain, at most once. */
+static int parse_tasks(char *s, orthoconv_priv_profile *p, size_t line, char *why, size_t ws) {
+  char *tok[MAX_TOKENS];
+  long kf, th;
+  if (p->task_kflops) return orthoconv_priv_profile_why(why, ws, "line %zu: second tasks record", line);
+  if (split(s, tok) != 3 || strncmp(tok[1], "kflops=", 7) != 0 || strncmp(tok[2], "threads=", 8) != 0 ||
+      !parse_int(tok[1] + 7, &kf) || !parse_int(tok[2] + 8, &th) || kf < 1 || th < 1 || th > 4096)
+    return orthoconv_priv_profile_why(why, ws, "line %zu: malformed tasks record (tasks kflops=<positive> threads=<1..4096>)", line);
+  p->task_kflops = (uint32_t)kf;
+  p->task_threads = (uint32_t)th;
+  return 1;
+}
+
 int orthoconv_priv_profile_parse(const char *t, size_t n, orthoconv_priv_profile *out, char *why, size_t ws) {
   size_t body = 0, pos = 0, line = 1;
   if (!check_bytes(t, n, why, ws) || !check_sum(t, n, &body, why, ws) || !check_header(t, body, &pos, &line, why, ws))
@@ -244,6 +257,10 @@ int orthoconv_priv_profile_parse(const char *t, size_t n, orthoconv_priv_profile
     s[len] = 0;
     pos += len + 1;
     if (s[0] == '#') continue;
+    if (strncmp(s, "tasks ", 6) == 0) {
+      if (!parse_tasks(s, &p, line, why, ws)) return 0;
+      continue;
+    }
     if (strncmp(s, "choice ", 7) != 0) return orthoconv_priv_profile_why(why, ws, "line %zu: unknown record '%.40s'", line, s);
     if (!parse_choice(s, &p, line, why, ws)) return 0;
   }

@@ -80,7 +80,7 @@ static void pack_panel_block(const float *w, size_t N, size_t k0, size_t kl, siz
 
 /* Does the kernel need W packed block by block here (its layout not given)? One
  * panel needs no packing: its k rows are the contiguous rows of W itself. */
-static int packs_here(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t N) {
+int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t N) {
   if (k->wlayout == ORTHOCONV_W_K16) return !w->k16;
   if (k->wlayout == ORTHOCONV_W_PANEL) return N > k->nr && !(w->panel && w->panel_nr == k->nr);
   return 0;
@@ -184,6 +184,6 @@ __attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, 
 void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
-  if (packs_here(k, w, N)) drive_packing(k, t, M, K, N, x, ldx, w, bias, act, y, ldy);
+  if (orthoconv_priv_fwd_packs(k, w, N)) drive_packing(k, t, M, K, N, x, ldx, w, bias, act, y, ldy);
   else drive(k, t, M, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
 }

@@ -149,6 +149,10 @@ static void signed_cases(void) {
   expect_reject_signed("duplicate record",
       appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x128x10 rate=1\n"
                "choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x100x7 rate=2\n"), "second record");
+  expect_reject_signed("malformed tasks record", appended("tasks kflops=0 threads=2\n"), "malformed tasks");
+  expect_reject_signed("tasks record without threads", appended("tasks kflops=2000\n"), "malformed tasks");
+  expect_reject_signed("second tasks record", appended("tasks kflops=2000 threads=2\ntasks kflops=4000 threads=2\n"),
+      "second tasks");
   expect_reject_signed("no shape", appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref rate=1\n"), "shape=");
   expect_reject_signed("shape outside its class",
       appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x1024x10 rate=1\n"), "not a shape of class");

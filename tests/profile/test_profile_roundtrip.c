@@ -106,6 +106,8 @@ static void round_trip(void) {
       full.rate[o][k] = o * 100 + k;
       full.at[o][k] = orthoconv_priv_class_example((orthoconv_op)o, k);
     }
+  full.task_kflops = 1500;
+  full.task_threads = 3;
   CHECK(orthoconv_priv_profile_install(&full, "full test table") == ORTHOCONV_OK, "install full table");
   CHECK(orthoconv_profile_save(pt_path("full.txt", p3, sizeof p3)) == ORTHOCONV_OK, "save full: %s", pt_status());
   orthoconv_profile_reset();
@@ -114,6 +116,8 @@ static void round_trip(void) {
   CHECK(pt_same(&again, &tuned), "full table round trip");
   CHECK(orthoconv_priv_table_current()->rate[ORTHOCONV_OP_ADAMW][5] == 705, "rates round trip");
   CHECK(orthoconv_priv_table_current()->at[ORTHOCONV_OP_FORWARD][29].M == 50176, "shapes round trip");
+  CHECK(orthoconv_priv_table_current()->task_kflops == 1500 && orthoconv_priv_table_current()->task_threads == 3,
+        "the task grain round trips");
 
   /* Saving over an existing file replaces it (rename), and no temporary is left. */
   CHECK(orthoconv_profile_save(p3) == ORTHOCONV_OK, "save over existing");

@@ -3,12 +3,14 @@
  * slower than the built-in default beyond noise) as a tuning profile. */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
 #include "tune/profile.h"
 #include "tune_search.h"
+#include "tune_threads.h"
 
 #define MAX_SHAPES 64
 
@@ -16,7 +18,7 @@ typedef orthoconv_priv_shape shape;
 
 static void usage(FILE *f) {
   fputs("usage: orthoconv-tune [--quick | --thorough] [-o FILE] [--K K] [--N N] [--shape MxKxN]...\n"
-        "                      [--shapes FILE] [--op NAME]... [--no-pin] [--dry-run]\n"
+        "                      [--shapes FILE] [--op NAME]... [--threads T] [--no-pin] [--dry-run]\n"
         "  --quick        default tunables plus a few values each, one at a time (under a minute)\n"
         "  (neither)      the cartesian grid of up to 8 values per tunable\n"
         "  --thorough     the whole grid of every tunable (can take hours)\n"
@@ -28,6 +30,7 @@ static void usage(FILE *f) {
         "  --op NAME      tune only this op (repeatable): forward backward_data backward_weights gram\n"
         "                 layer_forward reg_grad sgd adamw layer_forward_bf16 qlayer_forward; the others\n"
         "                 keep the built-in defaults\n"
+        "  --threads T    also tune the _mt calls' task grain on a pool of T threads (run on all CPUs)\n"
         "  --no-pin       do not pin to one core\n"
         "  --dry-run      measure and print, write nothing\n", f);
 }
@@ -93,12 +96,13 @@ int main(int argc, char **argv) {
   shape extra[MAX_SHAPES];
   int nextra = 0, pin = 1, dry = 0;
   unsigned op_mask = 0;
-  enum { O_QUICK = 256, O_THOROUGH, O_K, O_N, O_SHAPE, O_SHAPES, O_OP, O_NOPIN, O_DRY };
+  enum { O_QUICK = 256, O_THOROUGH, O_K, O_N, O_SHAPE, O_SHAPES, O_OP, O_THREADS, O_NOPIN, O_DRY };
+  size_t threads = 0;
   static const struct option longs[] = {
     { "quick", no_argument, 0, O_QUICK }, { "thorough", no_argument, 0, O_THOROUGH },
     { "K", required_argument, 0, O_K }, { "N", required_argument, 0, O_N },
     { "shape", required_argument, 0, O_SHAPE }, { "shapes", required_argument, 0, O_SHAPES },
-    { "op", required_argument, 0, O_OP },
+    { "op", required_argument, 0, O_OP }, { "threads", required_argument, 0, O_THREADS },
     { "no-pin", no_argument, 0, O_NOPIN }, { "dry-run", no_argument, 0, O_DRY },
     { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
   int ch;
@@ -121,6 +125,9 @@ int main(int argc, char **argv) {
       op_mask |= 1u << op;
       break;
     }
+    case O_THREADS:
+      if (!parse_size(optarg, &threads) || threads < 2 || threads > 4096) { fprintf(stderr, "bad --threads %s (2..4096)\n", optarg); return 2; }
+      break;
     case O_NOPIN: pin = 0; break;
     case O_DRY: dry = 1; break;
     case 'h': usage(stdout); return 0;
@@ -136,6 +143,8 @@ int main(int argc, char **argv) {
   orthoconv_profile_reset();
   o.cap = orthoconv_get_isa();
   const orthoconv_priv_cpu *cpu = orthoconv_priv_cpu_get();
+  cpu_set_t all_cpus;
+  const int all_cpus_set = sched_getaffinity(0, sizeof all_cpus, &all_cpus) == 0;
   const int core = pin ? tt_pin() : -1;
   static const char *const modes[] = { "quick", "normal", "thorough" };
   printf("orthoconv-tune %s, %s mode: %s (%s), ISA cap %s, K=%zu N=%zu, %s\n", orthoconv_version(), modes[o.mode],
@@ -143,6 +152,7 @@ int main(int argc, char **argv) {
   if (core >= 0) printf("pinned to CPU %d\n", core);
 
   static ts_result res[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
+  tth_result thr = { 0 };
   static int done[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
   static shape at[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
   const double t0 = tt_now();
@@ -185,6 +195,21 @@ int main(int argc, char **argv) {
       for (int i = 0; i < nc; i++) tc_free(cases[i]);
     }
   }
+  /* The grain of the _mt calls, on all CPUs, with the kernels just chosen in force. */
+  if (threads) {
+    static orthoconv_priv_profile chosen;
+    for (int op = 0; op < ORTHOCONV_OP_COUNT; op++)
+      for (unsigned cls = 0; cls < ORTHOCONV_CLASS_COUNT; cls++)
+        if (done[op][cls]) chosen.c[op][cls] = res[op][cls].chosen, chosen.at[op][cls] = at[op][cls];
+    (void)orthoconv_priv_table_install(&chosen);
+    if (all_cpus_set) sched_setaffinity(0, sizeof all_cpus, &all_cpus);
+    if (tth_tune(threads, K, N, &o.timing, o.min_noise, &thr))
+      printf("threads (%zu): default grain %.1f us, chosen %.1f us for layer forward + backward data + weights at 3136x%zux%zu: %s\n",
+             threads, thr.sec_default * 1e6, thr.sec_chosen * 1e6, K, N, thr.why);
+    else
+      printf("threads (%zu): no pool could be started; grain not tuned\n", threads);
+    (void)orthoconv_priv_table_install(NULL);
+  }
   const double elapsed = tt_now() - t0;
 
   printf("\n%-16s %-18s %-46s %9s  %-38s %9s %7s\n", "op", "class", "chosen variant + tunables", "rate", "built-in default",
@@ -218,6 +243,8 @@ int main(int argc, char **argv) {
       prof.rate[op][cls] = mega > 999999999.0 ? 999999999u : (uint32_t)mega;
       prof.at[op][cls] = at[op][cls];
     }
+  prof.task_kflops = thr.kflops;
+  prof.task_threads = thr.kflops ? (uint32_t)threads : 0;
   if (orthoconv_priv_profile_install(&prof, "tuned by orthoconv-tune in this process") != ORTHOCONV_OK) {
     fprintf(stderr, "orthoconv-tune: out of memory\n");
     return 1;
