@@ -3,6 +3,7 @@
 #include "check.h"
 #include "init.h"
 #include "lp_layer.h"
+#include "parallel.h"
 #include "fwd_lp/convert.h"
 
 /* A matrix of esize-byte elements, as orthoconv_priv_check takes it. */
@@ -53,13 +54,18 @@ orthoconv_status orthoconv_layer_create_bf16(size_t K, size_t N, const float *w,
   return ORTHOCONV_OK;
 }
 
-orthoconv_status orthoconv_layer_forward_bf16(const orthoconv_layer *layer, size_t M, const uint16_t *x,
-    size_t ldx, float *y, size_t ldy) {
+orthoconv_status orthoconv_layer_forward_bf16_mt(const orthoconv_threadpool *pool, const orthoconv_layer *layer,
+    size_t M, const uint16_t *x, size_t ldx, float *y, size_t ldy) {
   const orthoconv_priv_lp_layer *l = layer ? orthoconv_priv_layer_lp(layer) : NULL;
-  if (!l) return ORTHOCONV_EINVAL; /* NULL, or an fp32 layer */
+  if (!l || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL; /* NULL, an fp32 layer, a bad pool */
   const orthoconv_priv_buf b[] = { OC_BUF(x, M, l->K, ldx, 0, 0, 2), ORTHOCONV_BUF_OUT(y, M, l->N, ldy) };
   const orthoconv_status s = orthoconv_priv_check(b, 2);
   if (s != ORTHOCONV_OK || M == 0) return s;
-  orthoconv_priv_lp_run(l, M, x, ldx, 0.0f, 0, y, ldy);
+  orthoconv_priv_lp_run(pool, l, M, x, ldx, 0.0f, 0, y, ldy);
   return ORTHOCONV_OK;
+}
+
+orthoconv_status orthoconv_layer_forward_bf16(const orthoconv_layer *layer, size_t M, const uint16_t *x,
+    size_t ldx, float *y, size_t ldy) {
+  return orthoconv_layer_forward_bf16_mt(NULL, layer, M, x, ldx, y, ldy);
 }

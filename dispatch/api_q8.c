@@ -5,6 +5,7 @@
 #include "check.h"
 #include "init.h"
 #include "lp_layer.h"
+#include "parallel.h"
 
 #define OC_BUF(p, rows, cols, ld, out, opt, es) { (p), (rows), (cols), (ld), (out), (opt), (es) }
 
@@ -38,17 +39,22 @@ orthoconv_status orthoconv_qlayer_create(size_t K, size_t N, const int8_t *wq, c
   return ORTHOCONV_OK;
 }
 
-orthoconv_status orthoconv_qlayer_forward(const orthoconv_qlayer *layer, size_t M, const uint8_t *q, size_t ldq,
-    float x_scale, uint8_t x_zero_point, float *y, size_t ldy) {
-  if (!layer) return ORTHOCONV_EINVAL;
+orthoconv_status orthoconv_qlayer_forward_mt(const orthoconv_threadpool *pool, const orthoconv_qlayer *layer, size_t M,
+    const uint8_t *q, size_t ldq, float x_scale, uint8_t x_zero_point, float *y, size_t ldy) {
+  if (!layer || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL;
   const orthoconv_priv_lp_layer *l = layer->lp;
   /* Every s[n] finite: x_scale times the largest w_scale is. */
   if (!positive_finite(x_scale) || !orthoconv_priv_finite(x_scale * l->w_scale_max)) return ORTHOCONV_EINVAL;
   const orthoconv_priv_buf b[] = { OC_BUF(q, M, l->K, ldq, 0, 0, 1), ORTHOCONV_BUF_OUT(y, M, l->N, ldy) };
   const orthoconv_status s = orthoconv_priv_check(b, 2);
   if (s != ORTHOCONV_OK || M == 0) return s;
-  orthoconv_priv_lp_run(l, M, q, ldq, x_scale, x_zero_point, y, ldy);
+  orthoconv_priv_lp_run(pool, l, M, q, ldq, x_scale, x_zero_point, y, ldy);
   return ORTHOCONV_OK;
+}
+
+orthoconv_status orthoconv_qlayer_forward(const orthoconv_qlayer *layer, size_t M, const uint8_t *q, size_t ldq,
+    float x_scale, uint8_t x_zero_point, float *y, size_t ldy) {
+  return orthoconv_qlayer_forward_mt(NULL, layer, M, q, ldq, x_scale, x_zero_point, y, ldy);
 }
 
 const char *orthoconv_qlayer_kernel(const orthoconv_qlayer *layer, size_t M) {

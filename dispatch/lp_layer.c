@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "init.h"
+#include "parallel.h"
 #include "lp_layer.h"
 #include "fwd_lp/pack.h"
 
@@ -131,8 +132,26 @@ const orthoconv_priv_lp_w *orthoconv_priv_lp_form_for(const orthoconv_priv_lp_la
   return NULL;
 }
 
-void orthoconv_priv_lp_run(const orthoconv_priv_lp_layer *l, size_t M, const void *x, size_t ldx, float x_scale,
-    int32_t zp, float *y, size_t ldy) {
+typedef struct lp_job {
+  const orthoconv_priv_choice *c;
+  const orthoconv_priv_lp_layer *l;
+  const orthoconv_priv_lp_w *w;
+  const orthoconv_priv_lp_epi *e;
+  size_t M, rows, ldx, ldy;
+  const unsigned char *x;
+  float *y;
+} lp_job;
+
+static void lp_task(void *arg, size_t i) {
+  const lp_job *j = arg;
+  const size_t m0 = i * j->rows, mm = j->M - m0 < j->rows ? j->M - m0 : j->rows;
+  const size_t xb = orthoconv_priv_lp_xbytes(j->l->op);
+  orthoconv_priv_lp_drive(j->c->k, j->c->t, mm, j->l->K, j->l->N, j->x + m0 * j->ldx * xb, j->ldx, j->w, j->e,
+      j->y + m0 * j->ldy, j->ldy);
+}
+
+void orthoconv_priv_lp_run(const orthoconv_threadpool *pool, const orthoconv_priv_lp_layer *l, size_t M, const void *x,
+    size_t ldx, float x_scale, int32_t zp, float *y, size_t ldy) {
   orthoconv_priv_choice c = orthoconv_priv_lp_choice(l, M);
   orthoconv_priv_lp_w w;
   if (!orthoconv_priv_lp_form_for(l, c.k, &w)) {
@@ -143,7 +162,15 @@ void orthoconv_priv_lp_run(const orthoconv_priv_lp_layer *l, size_t M, const voi
   }
   const int q8 = l->op == ORTHOCONV_OP_QLAYER_FORWARD;
   const orthoconv_priv_lp_epi e = { q8 || l->has_bias ? l->bias : NULL, l->act, l->colsum, l->w_scale, x_scale, zp };
-  orthoconv_priv_lp_drive(c.k, c.t, M, l->K, l->N, x, ldx, &w, &e, y, ldy);
+  /* Tasks of whole tiles (rows are independent: the cut changes no bit). The
+   * cost model counts fp32 flops: an int8 product costs about a quarter of one,
+   * a bf16 product half. */
+  const size_t mr = c.k->mr;
+  const double flops = 2.0 * (double)M * (double)l->K * (double)l->N / (q8 ? 4.0 : 2.0);
+  const size_t tasks = orthoconv_priv_task_count(flops, (M + mr - 1) / mr);
+  const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  const lp_job j = { &c, l, &w, &e, M, rows, ldx, ldy, x, y };
+  orthoconv_priv_parallel(pool, (M + rows - 1) / rows, lp_task, (void *)&j);
 }
 
 void orthoconv_priv_lp_destroy(orthoconv_priv_lp_layer *l) {

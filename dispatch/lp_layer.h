@@ -48,9 +48,11 @@ orthoconv_priv_choice orthoconv_priv_lp_choice(const orthoconv_priv_lp_layer *l,
  * that applies to its shape on this CPU). */
 const orthoconv_priv_lp_w *orthoconv_priv_lp_form_for(const orthoconv_priv_lp_layer *l, const orthoconv_ukernel *k,
     orthoconv_priv_lp_w *out);
-/* y for x, arguments checked (int8: x_scale, zp; bf16: ignored). */
-void orthoconv_priv_lp_run(const orthoconv_priv_lp_layer *l, size_t M, const void *x, size_t ldx, float x_scale,
-    int32_t zp, float *y, size_t ldy);
+/* y for x, arguments checked (int8: x_scale, zp; bf16: ignored), as tasks of whole
+ * tiles of rows on pool (NULL: this thread): their count from the shape only, so
+ * the bits do not depend on the pool. */
+void orthoconv_priv_lp_run(const orthoconv_threadpool *pool, const orthoconv_priv_lp_layer *l, size_t M, const void *x,
+    size_t ldx, float x_scale, int32_t zp, float *y, size_t ldy);
 void orthoconv_priv_lp_destroy(orthoconv_priv_lp_layer *l);
 
 /* A bf16 layer is an orthoconv_layer holding one of these (api_forward.c owns

@@ -108,6 +108,8 @@ const char *orthoconv_layer_kernel(const orthoconv_layer *layer, size_t M);
  * Same guarantees as the fp32 calls (no allocation but in the create calls, 16
  * KiB of stack, bad input touches no output, same bits for the same kernel). */
 
+struct orthoconv_threadpool; /* the _mt forms below: see "threads" */
+
 /* bf16: the upper 16 bits of an IEEE float; conversion rounds to nearest even.
  * NaN stays NaN (quiet), infinities stay infinite, finite values too large round
  * to infinity as IEEE rounding does. */
@@ -123,6 +125,9 @@ orthoconv_status orthoconv_layer_create_bf16(size_t K, size_t N, const float *w,
  * and w. (AVX512-BF16 and Arm's BFDOT/BFMMLA treat subnormal bf16 inputs as zero.) */
 orthoconv_status orthoconv_layer_forward_bf16(const orthoconv_layer *layer, size_t M,
     const uint16_t *x, size_t ldx, float *y, size_t ldy);
+/* The same through a caller's pool (split over rows of x; see "threads" below). */
+orthoconv_status orthoconv_layer_forward_bf16_mt(const struct orthoconv_threadpool *pool,
+    const orthoconv_layer *layer, size_t M, const uint16_t *x, size_t ldx, float *y, size_t ldy);
 
 /* int8, dynamic quantization of activations: real x = x_scale * (q - x_zero_point),
  * real w[k][n] = w_scale[n] * wq[k][n] (symmetric, per filter). */
@@ -145,6 +150,10 @@ orthoconv_status orthoconv_qlayer_create(size_t K, size_t N, const int8_t *wq,
 orthoconv_status orthoconv_qlayer_forward(const orthoconv_qlayer *layer, size_t M,
     const uint8_t *q, size_t ldq, float x_scale, uint8_t x_zero_point,
     float *y, size_t ldy);
+/* The same through a caller's pool (split over rows of q; same bits). */
+orthoconv_status orthoconv_qlayer_forward_mt(const struct orthoconv_threadpool *pool,
+    const orthoconv_qlayer *layer, size_t M, const uint8_t *q, size_t ldq, float x_scale,
+    uint8_t x_zero_point, float *y, size_t ldy);
 void orthoconv_qlayer_destroy(orthoconv_qlayer *layer); /* NULL is fine */
 /* Name of the kernel variant orthoconv_qlayer_forward runs for M rows; NULL for a
  * NULL layer. */
