@@ -47,7 +47,7 @@ typedef enum orthoconv_status {
   ORTHOCONV_OK = 0,
   ORTHOCONV_EINVAL = 1,       /* NULL pointer, zero size, short stride, overflow, bad enum or hyper-parameter */
   ORTHOCONV_EOVERLAP = 2,     /* an output buffer overlaps an input or another output */
-  ORTHOCONV_ENOMEM = 3,       /* allocation failed (orthoconv_layer_create only) */
+  ORTHOCONV_ENOMEM = 3,       /* allocation failed (the layer create calls only) */
   ORTHOCONV_EUNSUPPORTED = 4, /* the CPU, OS or build cannot run what was asked */
   ORTHOCONV_EPROFILE = 5      /* a tuning profile was rejected (see orthoconv_profile_status) */
 } orthoconv_status;
