@@ -84,16 +84,24 @@ run_tests() {
   if [ "$arch" = x86_64 ]; then
     # Real CPUID answers from an emulated CPU: dispatch must pick exactly that ISA.
     # (Not the torch suite: Python and libtorch under qemu would take far too long.)
-    ORTHOCONV_EXPECT_ISA=avx2 mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
+    # ORTHOCONV_EXPECT_EXTS: the ISA extensions (bf16, VNNI) detection must find: none there.
+    ORTHOCONV_EXPECT_ISA=avx2 ORTHOCONV_EXPECT_EXTS= mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
       --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
-    ORTHOCONV_EXPECT_ISA=scalar mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
+    ORTHOCONV_EXPECT_ISA=scalar ORTHOCONV_EXPECT_EXTS= mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
       --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Nehalem' --timeout-multiplier 4
   fi
 
   if [ -f cross/aarch64-linux-gnu.ini ] && [ "$arch" != aarch64 ]; then
     echo "== build (AArch64 cross, run under qemu-aarch64)"
     if setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release -Dbench=disabled -Dtorch=disabled; then
-      ORTHOCONV_EXPECT_ISA=neon mtest "AArch64 suite under qemu-aarch64" -C build-aarch64 --timeout-multiplier 4
+      # qemu-aarch64's default CPU is "max": every extension (dot product, bf16, i8mm).
+      ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS="asimddp bf16 i8mm" mtest "AArch64 suite under qemu-aarch64" \
+        -C build-aarch64 --timeout-multiplier 4
+      # Cores without them: the bf16 and int8 paths and dispatch must not use them.
+      QEMU_CPU=cortex-a57 ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS= mtest "AArch64 Cortex-A57 (no dotprod, bf16, i8mm)" \
+        -C build-aarch64 --no-rebuild --suite lowprec --suite dispatch --timeout-multiplier 4
+      QEMU_CPU=neoverse-n1 ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS=asimddp mtest "AArch64 Neoverse-N1 (dotprod only)" \
+        -C build-aarch64 --no-rebuild --suite lowprec --suite dispatch --timeout-multiplier 4
     else
       bad_steps+=("aarch64 build") failed=$((failed + 1))
     fi

@@ -7,12 +7,13 @@
 #include "check.h"
 #include "data.h"
 #include "impl.h"
+#include "lowprec.h"
 #include "ocb.h"
 #include "orthoconv.h"
 #include "registry.h"
 
 static const char *const op_names[OCB_NOPS] = { "fwd", "bwd_data", "bwd_weights", "gram", "reg",
-                                                "reg_grad", "sgd", "adamw" };
+                                                "reg_grad", "sgd", "adamw", "fwd_bf16", "qfwd" };
 static const char *const act_names[] = { "none", "relu", "sigmoid", "tanh", "gelu", "softmax" };
 static const char *const reg_names[] = { "SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS" };
 
@@ -31,6 +32,7 @@ static void work(const ocb_case *c, double *flops, double *bytes) {
   /* Memory-bound: no flop count, the roofline is the bandwidth. */
   case OCB_SGD: *flops = 0; *bytes = f * (K * N + 4 * K * Nt); break;
   case OCB_ADAMW: *flops = 0; *bytes = f * (K * N + 6 * K * Nt); break;
+  case OCB_FWD_BF16: case OCB_QFWD: ocb_lp_work(c, flops, bytes); break;
   default: *flops = *bytes = 0;
   }
 }
@@ -64,6 +66,7 @@ static int ready(ocb_case *c, ocb_data *d, ocb_io *io) {
   if (!c->ctx) return 0;
   reset_state(c, d);
   c->im->run(c->ctx, c, io);
+  if (c->im->finish) c->im->finish(c->ctx, c, io);
   if (!ocb_check(c, d, io, c->err, sizeof c->err)) return 0;
   c->state = 1;
   return 1;
@@ -166,10 +169,14 @@ void ocb_register_cases(int full) {
     for (size_t i = 0; i < 4; i++) {
       const size_t M = headline_m[i];
       if (s > 0 && (M == 1 || M == 50176)) continue;
-      ocb_case c = make(OCB_FWD, M, K, N);
-      add(c, full);
-      c.cold = 1;
-      if (M >= 3136 && (s == 0 || full)) add(c, full);
+      /* fp32, bf16 and int8 side by side: the same shapes, the same run. */
+      static const ocb_op fwd_ops[] = { OCB_FWD, OCB_FWD_BF16, OCB_QFWD };
+      for (size_t o = 0; o < 3; o++) {
+        ocb_case c = make(fwd_ops[o], M, K, N);
+        add(c, full);
+        c.cold = 1;
+        if (M >= 3136 && (s == 0 || full)) add(c, full);
+      }
     }
   }
   if (full) /* the fused epilogues, where they cost most relative to the GEMM */

@@ -65,6 +65,7 @@ static void api_run(void *ctx, const ocb_case *c, ocb_io *io) {
     break;
   }
   case ORTHOCONV_OP_ADAMW: orthoconv_adamw_step(&adamw_opt, ++x->t, K, N, io->wmut, io->grad, io->m, io->v, io->trainable); break;
+  default: break; /* the bf16 and int8 layers: impl_orthoconv_lp.c */
   }
 }
 
@@ -152,8 +153,7 @@ static int ocb_op_of(orthoconv_op op) {
   }
 }
 
-/* "orthoconv_fwd_ukernel_2x10__avx512_dot" -> "k:2x10__avx512_dot". */
-static const char *short_name(const char *name) {
+const char *ocb_short_name(const char *name) {
   const char *u = strstr(name, "_ukernel_");
   const char *tail = u ? u + strlen("_ukernel_") : name;
   char *s = malloc(strlen(tail) + 3);
@@ -176,7 +176,7 @@ void ocb_add_orthoconv(void) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
     const int op = ocb_op_of(k->op);
     if (op < 0) continue;
-    const ocb_impl im = { .name = short_name(k->name), .op = (ocb_op)op, .isa = (int)k->isa,
+    const ocb_impl im = { .name = ocb_short_name(k->name), .op = (ocb_op)op, .isa = (int)k->isa,
                           .data = k, .prepare = k_prepare, .run = k_run };
     ocb_impl_add(&im);
   }

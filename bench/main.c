@@ -88,6 +88,8 @@ int main(int argc, char **argv) {
   ocb_add_xnnpack();
   ocb_add_libxsmm();
   ocb_add_gccloop();
+  ocb_add_orthoconv_lp();
+  ocb_add_xnnpack_lp();
   fflush(stdout);
   if (anchors_only) return 0;
   ocb_register_probes();

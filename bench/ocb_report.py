@@ -192,7 +192,8 @@ def case_table(cs, select=lambda c: True, missing=None):
     for c in cs.values():
         if "op" in c and select(c):
             groups.setdefault(group_key(c), []).append(c)
-    order = {"fwd": 0, "bwd_data": 1, "bwd_weights": 2, "gram": 3, "reg": 4, "reg_grad": 5, "sgd": 6, "adamw": 7}
+    order = {"fwd": 0, "fwd_bf16": 0.1, "qfwd": 0.2, "bwd_data": 1, "bwd_weights": 2, "gram": 3, "reg": 4, "reg_grad": 5,
+             "sgd": 6, "adamw": 7}
     lines = []
     hdr = "  %-26s %11s %9s %8s %7s %9s  %s" % ("implementation", "time (us)", "GFLOP/s", "GB/s", "%roof", "vs best", "notes")
     for k in sorted(groups, key=lambda k: (order.get(k[0], 9), k[1] != 1024, k[1], k[2], k[3], k[4], k[5])):
@@ -225,8 +226,12 @@ def case_table(cs, select=lambda c: True, missing=None):
     return lines
 
 
+LP_OPS = ("fwd", "fwd_bf16", "qfwd")
+
+
 def is_headline(c):
-    return c.get("op") == "fwd" and c.get("K") == 1024 and c.get("N") == 10 and not c.get("extra")
+    """The forward at K=1024 N=10, in fp32, bf16 and int8."""
+    return c.get("op") in LP_OPS and c.get("K") == 1024 and c.get("N") == 10 and not c.get("extra")
 
 
 def summary_table(cs, missing=None):
@@ -236,7 +241,7 @@ def summary_table(cs, missing=None):
     rows = {}
     anchors = [n for n in sorted(missing or {})]
     for c in cs.values():
-        if not is_headline(c) or "time" not in c:
+        if not is_headline(c) or c["op"] != "fwd" or "time" not in c:
             continue
         rows.setdefault((c["temp"] != "warm", c["M"]), []).append(c)
         if c.get("anchor") and c["impl"] not in anchors:
@@ -263,6 +268,52 @@ def summary_table(cs, missing=None):
         lines.append("**Anchor(s) MISSING from this run: %s** (the ratio is to the others only)." % ", ".join(sorted(missing)))
         for n in sorted(missing):
             lines.append("- **%s**: %s" % (n, missing[n]))
+    return lines
+
+
+def summary_lp_table(cs, pr):
+    """bf16 and int8 beside fp32 at the headline shape: our layers' GFLOP/s (2 M K N
+    flops a call), their speed-up over our fp32 layer, the best anchor of each
+    precision and our ratio to it, and how fast each reads X (bytes of X / s)
+    against the DRAM probe."""
+    rows = {}
+    for c in cs.values():
+        if is_headline(c) and "time" in c:
+            rows.setdefault((c["temp"] != "warm", c["M"]), {}).setdefault(c["op"], []).append(c)
+    if not any("fwd_bf16" in r or "qfwd" in r for r in rows.values()):
+        return []
+    dram = pr["read"][-1][1] if pr["read"] else None
+    lines = ["| M | cache | fp32 | bf16 | int8 | bf16/fp32 | int8/fp32 | best fp32 anchor | best bf16 anchor | bf16 vs it "
+             "| best int8 anchor | int8 vs it | X GB/s fp32 / bf16 / int8 (DRAM probe %s) |" % (
+                 "%.0f" % (dram / 1e9) if dram else "-"),
+             "|---" * 13 + "|"]
+
+    def ours(lst):
+        return next((c for c in lst if c["impl"] == "orthoconv"), None)
+
+    def best_anchor(lst):
+        a = [c for c in lst if c.get("anchor") == 1]
+        return min(a, key=lambda c: c["time"]) if a else None
+
+    def xrate(c, e):
+        return "-" if not c else "%.1f" % (c["M"] * c["K"] * e / c["time"] / 1e9)
+
+    for (cold, M), by in sorted(rows.items()):
+        f, b, q = ours(by.get("fwd", [])), ours(by.get("fwd_bf16", [])), ours(by.get("qfwd", []))
+        af, ab, aq = best_anchor(by.get("fwd", [])), best_anchor(by.get("fwd_bf16", [])), best_anchor(by.get("qfwd", []))
+
+        def g(c):
+            return fmt_rate(c.get("FLOPS")) if c else "-"
+
+        def ratio(a, b_):
+            return "%.2fx" % (b_["time"] / a["time"]) if a and b_ else "-"
+
+        def named(c):
+            return "%s %s" % (c["impl"], g(c)) if c else "-"
+
+        lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s |" % (
+            M, "cold" if cold else "warm", g(f), g(b), g(q), ratio(b, f), ratio(q, f), named(af), named(ab), ratio(b, ab),
+            named(aq), ratio(q, aq), xrate(f, 4), xrate(b, 2), xrate(q, 1)))
     return lines
 
 

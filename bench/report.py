@@ -63,6 +63,12 @@ def summary(args):
     print("Forward K=1024 N=10, GFLOP/s (median). Probes: FMA peak GFLOP/s %s; read GB/s %s." % (fma, bw))
     print()
     print("\n".join(rows))
+    lp = R.summary_lp_table(cs, pr)
+    if lp:
+        print()
+        print("Forward K=1024 N=10 in bf16 and int8 beside fp32 (our layers; GFLOP/s = 2 M K N / time, medians):")
+        print()
+        print("\n".join(lp))
 
 
 def keep(args):

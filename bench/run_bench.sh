@@ -81,7 +81,7 @@ run() { # json, log, filter
   return $rc
 }
 
-headline='^probe/|^fwd/[^/]+/M:[0-9]+/K:1024/N:10/(warm|cold)$'
+headline='^probe/|^(fwd|fwd_bf16|qfwd)/[^/]+/M:[0-9]+/K:1024/N:10/(warm|cold)$'
 jsons=()
 t0=$(date +%s)
 if [ -n "$filter" ]; then
@@ -89,7 +89,7 @@ if [ -n "$filter" ]; then
   run "$tmp/1.json" "$out/bench-$stamp.log" "^probe/|$filter" || exit 1
   jsons+=("$tmp/1.json")
 else
-  echo "== headline: forward K=1024 N=10 + roofline probes, $reps interleaved repetitions"
+  echo "== headline: forward K=1024 N=10 (fp32, bf16, int8) + roofline probes, $reps interleaved repetitions"
   run "$tmp/1.json" "$out/bench-$stamp.log" "$headline" || exit 1
   jsons+=("$tmp/1.json")
   python3 "$here/report.py" merge "$tmp/1h.json" anchor_pkgs="$anchor_pkgs" -- "$tmp/1.json" || exit 1

@@ -7,9 +7,11 @@
 #include "init.h"
 #include "fwd/driver.h"
 #include "fwd/pack.h"
+#include "lp_layer.h"
 #include "parallel.h"
 
 struct orthoconv_layer {
+  orthoconv_priv_lp_layer *lp; /* a bf16 layer (api_bf16.c): then nothing below is used */
   size_t K, N;
   orthoconv_activation act;
   int has_bias;
@@ -159,6 +161,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
     free(l);
     return ORTHOCONV_ENOMEM;
   }
+  l->lp = NULL;
   l->K = K;
   l->N = N;
   l->act = act;
@@ -176,6 +179,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
 
 orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *l, const float *w, const float *bias) {
   if (!l) return ORTHOCONV_EINVAL;
+  if (l->lp) return orthoconv_priv_bf16_set_weights(l->lp, w, bias);
   orthoconv_status s = check_weights(l->K, l->N, w, bias);
   if (s != ORTHOCONV_OK) return s;
   layer_fill(l, w, bias);
@@ -184,7 +188,7 @@ orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *l, const float *w,
 
 orthoconv_status orthoconv_layer_forward_mt(const orthoconv_threadpool *pool, const orthoconv_layer *l,
     size_t M, const float *x, size_t ldx, float *y, size_t ldy) {
-  if (!l || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL;
+  if (!l || l->lp || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL; /* NULL, or a bf16 layer */
   const orthoconv_status s = check_forward(M, l->K, l->N, x, ldx, l->w_kn, NULL, l->act, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
   const unsigned mc = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, M, l->K, l->N) / (ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES);
@@ -206,6 +210,7 @@ orthoconv_status orthoconv_layer_forward(const orthoconv_layer *l, size_t M, con
 
 const char *orthoconv_layer_kernel(const orthoconv_layer *l, size_t M) {
   if (!l) return NULL;
+  if (l->lp) return orthoconv_priv_lp_choice(l->lp, M).k->name;
   const unsigned mc = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, M, l->K, l->N) / (ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES);
   const orthoconv_priv_choice c = l->bound[mc];
   if (!orthoconv_priv_isa_allowed(c.k->isa, orthoconv_priv_cap_load()))
@@ -215,6 +220,15 @@ const char *orthoconv_layer_kernel(const orthoconv_layer *l, size_t M) {
 
 void orthoconv_layer_destroy(orthoconv_layer *l) {
   if (!l) return;
+  orthoconv_priv_lp_destroy(l->lp);
   free(l->w_kn);
   free(l);
 }
+
+orthoconv_layer *orthoconv_priv_layer_of_lp(orthoconv_priv_lp_layer *lp) {
+  orthoconv_layer *l = calloc(1, sizeof *l);
+  if (l) l->lp = lp, l->K = lp->K, l->N = lp->N, l->act = lp->act;
+  return l;
+}
+
+const orthoconv_priv_lp_layer *orthoconv_priv_layer_lp(const orthoconv_layer *l) { return l->lp; }

@@ -1,4 +1,5 @@
 #include <string.h>
+#include "cpu.h"
 #include "registry.h"
 #include "ukernel_decls.h"
 
@@ -11,6 +12,7 @@
   ORTHOCONV_IF_##isa_({ .op = ORTHOCONV_OP_##op_, .name = #name_,                         \
       .isa = ORTHOCONV_ISA_##isa_, .mr = mr_, .nr = nr_, .kunroll = ku_,                 \
       .wlayout = ORTHOCONV_W_##lay_, .ntunables = OC_COUNT_TUNABLES(__VA_ARGS__),        \
+      .exts = ORTHOCONV_EXTS_##isa_,                                                       \
       .rule = ORTHOCONV_##rule_, .tunables = { __VA_ARGS__ },                            \
       .fn.ORTHOCONV_FNFIELD_##op_ = name_ },)
 const orthoconv_ukernel orthoconv_priv_ukernels[] = {
@@ -42,7 +44,7 @@ uint64_t orthoconv_priv_ukernel_list_hash(void) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
-    int fields[] = { (int)k->op, (int)k->isa, k->mr, k->nr, k->kunroll, k->wlayout, k->ntunables };
+    int fields[] = { (int)k->op, (int)k->isa, k->mr, k->nr, k->kunroll, k->wlayout, k->ntunables, k->exts };
     size_t rule[] = { k->rule.nmin, k->rule.nmax, k->rule.knmax };
     h = fnv(h, k->name, strlen(k->name) + 1);
     h = fnv(h, fields, sizeof fields);
@@ -65,6 +67,7 @@ int orthoconv_priv_ukernel_serves(const orthoconv_ukernel *k, orthoconv_op op) {
 
 int orthoconv_priv_ukernel_applies(const orthoconv_ukernel *k, size_t K, size_t N) {
   const orthoconv_rule *r = &k->rule;
+  if (k->exts & ~orthoconv_priv_cpu_get()->exts) return 0; /* an extension this CPU lacks */
   if (N < r->nmin || (r->nmax && N > r->nmax)) return 0;
   if (!r->knmax) return 1;
   const size_t ku = k->kunroll ? k->kunroll : 1;

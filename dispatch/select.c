@@ -15,7 +15,8 @@ static _Atomic(const orthoconv_priv_profile *) table_in_force;
 
 int orthoconv_priv_op_has_m(orthoconv_op op) {
   return op == ORTHOCONV_OP_FORWARD || op == ORTHOCONV_OP_LAYER_FORWARD ||
-         op == ORTHOCONV_OP_BACKWARD_DATA || op == ORTHOCONV_OP_BACKWARD_WEIGHTS;
+         op == ORTHOCONV_OP_BACKWARD_DATA || op == ORTHOCONV_OP_BACKWARD_WEIGHTS ||
+         op == ORTHOCONV_OP_LAYER_FORWARD_BF16 || op == ORTHOCONV_OP_QLAYER_FORWARD;
 }
 
 unsigned orthoconv_priv_class_count(orthoconv_op op) {
@@ -55,7 +56,8 @@ orthoconv_priv_shape orthoconv_priv_class_example(orthoconv_op op, unsigned cls)
 
 const char *orthoconv_priv_op_name(orthoconv_op op) {
   static const char *const names[NOPS] = { "forward", "backward_data", "backward_weights", "gram",
-                                           "layer_forward", "reg_grad", "sgd", "adamw" };
+                                           "layer_forward", "reg_grad", "sgd", "adamw",
+                                           "layer_forward_bf16", "qlayer_forward" };
   return (unsigned)op < NOPS ? names[op] : NULL;
 }
 

@@ -9,7 +9,8 @@
  *
  * Guarantees, for every function:
  *  - no threads, no prints, no file I/O, no allocation, except
- *    orthoconv_layer_create, orthoconv_regularize for N > 20 (its N x N scratch)
+ *    orthoconv_layer_create, orthoconv_layer_create_bf16, orthoconv_qlayer_create,
+ *    orthoconv_regularize for N > 20 (its N x N scratch)
  *    and orthoconv_profile_* (their file I/O and tables);
  *  - safe to call from several threads at once;
  *  - bad input returns a status other than ORTHOCONV_OK and writes no output;
@@ -39,6 +40,7 @@
 #define ORTHOCONV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,7 +64,7 @@ typedef enum orthoconv_status {
   ORTHOCONV_EOVERLAP = 2,     /* an output's elements share bytes with an input's or another output's
                                * (decided element by element: Y may be a channel slice of a concat
                                * buffer whose other channels hold X) */
-  ORTHOCONV_ENOMEM = 3,       /* allocation failed (orthoconv_layer_create only) */
+  ORTHOCONV_ENOMEM = 3,       /* allocation failed (the layer create calls only) */
   ORTHOCONV_EUNSUPPORTED = 4, /* the CPU, OS or build cannot run what was asked */
   ORTHOCONV_EPROFILE = 5      /* a tuning profile was rejected (see orthoconv_profile_status) */
 } orthoconv_status;
@@ -123,6 +125,68 @@ void orthoconv_layer_destroy(orthoconv_layer *layer); /* NULL is fine */
 /* Name of the kernel variant orthoconv_layer_forward runs for M rows; NULL for a
  * NULL layer. */
 const char *orthoconv_layer_kernel(const orthoconv_layer *layer, size_t M);
+
+/* ------------------------------------------------- bf16 and int8 inference -- */
+
+/* Half and a quarter of the bytes of X for inference, through layers made once.
+ * Same guarantees as the fp32 calls (no allocation but in the create calls, 16
+ * KiB of stack, bad input touches no output, same bits for the same kernel). */
+
+struct orthoconv_threadpool; /* the _mt forms below: see "threads" */
+
+/* bf16: the upper 16 bits of an IEEE float; conversion rounds to nearest even.
+ * NaN stays NaN (quiet), infinities stay infinite, finite values too large round
+ * to infinity as IEEE rounding does. */
+orthoconv_status orthoconv_f32_to_bf16(size_t n, const float *src, uint16_t *dst);
+/* W and bias given in float; the layer keeps W in bf16. A bf16 layer is an
+ * orthoconv_layer for orthoconv_layer_set_weights (W converted again),
+ * orthoconv_layer_kernel and orthoconv_layer_destroy; orthoconv_layer_forward on
+ * it, or orthoconv_layer_forward_bf16 on an fp32 layer, is ORTHOCONV_EINVAL. */
+orthoconv_status orthoconv_layer_create_bf16(size_t K, size_t N, const float *w,
+    const float *bias, orthoconv_activation act, orthoconv_layer **out);
+/* y = act(x w + b): x is M x K bf16 (row stride ldx), y float. Accumulates in float:
+ * within 1e-5 * (sum of |x w| + |b|) of the exact result over the bf16 values of x
+ * and w. (AVX512-BF16 and Arm's BFDOT/BFMMLA treat subnormal bf16 inputs as zero.) */
+orthoconv_status orthoconv_layer_forward_bf16(const orthoconv_layer *layer, size_t M,
+    const uint16_t *x, size_t ldx, float *y, size_t ldy);
+/* The same through a caller's pool (split over rows of x; see "threads" below). */
+orthoconv_status orthoconv_layer_forward_bf16_mt(const struct orthoconv_threadpool *pool,
+    const orthoconv_layer *layer, size_t M, const uint16_t *x, size_t ldx, float *y, size_t ldy);
+
+/* int8, dynamic quantization of activations: real x = x_scale * (q - x_zero_point),
+ * real w[k][n] = w_scale[n] * wq[k][n] (symmetric, per filter). */
+typedef struct orthoconv_qlayer orthoconv_qlayer;
+/* The largest K whose int32 accumulator cannot overflow: 255 * 128 * K < 2^31. A
+ * larger K is ORTHOCONV_EUNSUPPORTED. w_scale: N finite positive floats (else
+ * ORTHOCONV_EINVAL); bias may be NULL. Allocates; *out is set only on OK. */
+#define ORTHOCONV_QLAYER_MAX_K 65793
+orthoconv_status orthoconv_qlayer_create(size_t K, size_t N, const int8_t *wq,
+    const float *w_scale, const float *bias, orthoconv_activation act,
+    orthoconv_qlayer **out);
+/* acc[m][n] = sum_k (q[m][k] - x_zero_point) * wq[k][n], exact in int32;
+ * s[n] = x_scale * w_scale[n] (rounded to float);
+ * y[m][n] = act(((float)acc[m][n] * s[n]) + bias[n]): the product rounded, then the
+ * sum rounded; no fused multiply-add, so every ISA gives the same bits.
+ * bias may be NULL (zero). x_scale must be finite and positive, and x_scale times
+ * the largest w_scale finite (else ORTHOCONV_EINVAL). The activation is applied
+ * as in the fp32 calls (NONE and RELU: bit-identical on every ISA; the others
+ * within their usual tolerance). M == 0 is a no-op. */
+orthoconv_status orthoconv_qlayer_forward(const orthoconv_qlayer *layer, size_t M,
+    const uint8_t *q, size_t ldq, float x_scale, uint8_t x_zero_point,
+    float *y, size_t ldy);
+/* The same through a caller's pool (split over rows of q; same bits). */
+orthoconv_status orthoconv_qlayer_forward_mt(const struct orthoconv_threadpool *pool,
+    const orthoconv_qlayer *layer, size_t M, const uint8_t *q, size_t ldq, float x_scale,
+    uint8_t x_zero_point, float *y, size_t ldy);
+void orthoconv_qlayer_destroy(orthoconv_qlayer *layer); /* NULL is fine */
+/* Name of the kernel variant orthoconv_qlayer_forward runs for M rows; NULL for a
+ * NULL layer. */
+const char *orthoconv_qlayer_kernel(const orthoconv_qlayer *layer, size_t M);
+/* q = clamp(round_half_even(x / scale) + zero_point, 0, 255), x / scale rounded
+ * to float first. scale finite and positive; a NaN in x is ORTHOCONV_EINVAL (no
+ * number stands for it; q untouched); infinities clamp. */
+orthoconv_status orthoconv_quantize_u8(size_t n, const float *x, float scale,
+    uint8_t zero_point, uint8_t *q);
 
 /* --------------------------------------------------------------- backward -- */
 
@@ -259,9 +323,11 @@ typedef enum orthoconv_op {
   ORTHOCONV_OP_GRAM,
   ORTHOCONV_OP_LAYER_FORWARD,     /* orthoconv_layer_forward (packed weights) */
   ORTHOCONV_OP_REG_GRAD,          /* the W * A product behind every regularizer gradient */
-  ORTHOCONV_OP_SGD, ORTHOCONV_OP_ADAMW
+  ORTHOCONV_OP_SGD, ORTHOCONV_OP_ADAMW,
+  ORTHOCONV_OP_LAYER_FORWARD_BF16, /* orthoconv_layer_forward_bf16 */
+  ORTHOCONV_OP_QLAYER_FORWARD      /* orthoconv_qlayer_forward */
 } orthoconv_op;
-#define ORTHOCONV_OP_COUNT 8
+#define ORTHOCONV_OP_COUNT 10
 /* Name of the kernel variant that a call of op with this shape would run now
  * (for ops without M, M is ignored). NULL for an unknown op. */
 const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_t N);

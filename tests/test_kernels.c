@@ -367,6 +367,9 @@ int main(int argc, char **argv) {
   size_t n = 0;
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     if ((int)orthoconv_priv_ukernels[i].isa != isa) continue;
+    /* The bf16 and int8 variants have their own suite (tests/lowprec/test_lp_kernels.c). */
+    const orthoconv_op op = orthoconv_priv_ukernels[i].op;
+    if (op == ORTHOCONV_OP_LAYER_FORWARD_BF16 || op == ORTHOCONV_OP_QLAYER_FORWARD) continue;
     run_variant(&orthoconv_priv_ukernels[i]);
     n++;
   }

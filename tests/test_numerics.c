@@ -383,7 +383,9 @@ int main(int argc, char **argv) {
   test_seed(1234);
   size_t n = 0;
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
-    if ((int)orthoconv_priv_ukernels[i].isa == isa) run_variant(&orthoconv_priv_ukernels[i]), n++;
+    /* The fp32 ops; the bf16 and int8 layers have their own suite (tests/lowprec). */
+    if ((int)orthoconv_priv_ukernels[i].isa == isa && orthoconv_priv_ukernels[i].op < ORTHOCONV_OP_LAYER_FORWARD_BF16)
+      run_variant(&orthoconv_priv_ukernels[i]), n++;
   CHECK(n > 0, "no %s variants in this build", argv[1]);
   penalties((orthoconv_isa)isa);
   return test_finish("numerics");

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 #include "orthoconv.h"
+#include "isa_ext.h"
+#include "ukernel_lp.h"
 
 #define ORTHOCONV_MAX_TUNABLES 3
 
@@ -26,11 +28,18 @@ typedef enum orthoconv_wlayout {
   ORTHOCONV_W_KN = 0,   /* as the caller gives it: K x N row-major */
   ORTHOCONV_W_K16 = 1,  /* blocks of 16 k, N padded to Np (a multiple of the kernel's nr):
                          * p[(kb*Np + n)*16 + j] = w[(16kb + j)*N + n], zero past K and N */
-  ORTHOCONV_W_PANEL = 2 /* panels of nr filters, each K rows of nr contiguous floats:
+  ORTHOCONV_W_PANEL = 2, /* panels of nr filters, each K rows of nr contiguous floats:
                          * p[(pi*K + k)*nr + j] = w[k*N + pi*nr + j], zero past N. Read
                          * like KN rows with ldw = nr: W rows N floats apart would put a
                          * tile's k rows on as many pages, and near 4 KiB apart into the
                          * same few cache sets */
+  /* Low-precision variants (ukernel_lp.h), B = the variant's kunroll, np = N
+   * rounded up to its nr, elements of the op's type (bf16, int8) unless WIDE: */
+  ORTHOCONV_W_KBLK = 3,      /* p[(kb*np + n)*B + j] = W[B kb + j][n], zero past K and N */
+  ORTHOCONV_W_KBLK_WIDE = 4, /* the same, widened: bf16 -> fp32, int8 -> int16 */
+  ORTHOCONV_W_MMLA = 5       /* for 2 x g by g x 2 matrix products (g k = 64 bits: 4 bf16,
+                              * 8 int8), filter pairs of B k in groups of g:
+                              * p[kb*np*B + (n/2)*2B + (j/g)*2g + (n%2)*g + j%g] = W[B kb + j][n] */
 } orthoconv_wlayout;
 
 /* Software prefetch of X: the forward driver points the cursor at the next block
@@ -101,12 +110,14 @@ typedef struct orthoconv_rule {
 } orthoconv_rule;
 
 typedef struct orthoconv_ukernel {
-  orthoconv_op op; /* FORWARD (serves LAYER_FORWARD too), BACKWARD_*, GRAM, REG_GRAD, SGD, ADAMW */
+  orthoconv_op op; /* FORWARD (serves LAYER_FORWARD too), BACKWARD_*, GRAM, REG_GRAD, SGD, ADAMW,
+                    * LAYER_FORWARD_BF16, QLAYER_FORWARD */
   const char *name;
   orthoconv_isa isa;
   unsigned char mr, nr, kunroll;
   unsigned char wlayout; /* orthoconv_wlayout, forward ops only */
   unsigned char ntunables; /* counted from the list line, never written by hand */
+  unsigned char exts; /* ORTHOCONV_EXT_* the variant needs beyond its ISA (from the line's ISA column) */
   orthoconv_rule rule;
   orthoconv_tunable_spec tunables[ORTHOCONV_MAX_TUNABLES];
   union {
@@ -118,6 +129,7 @@ typedef struct orthoconv_ukernel {
     orthoconv_reg_grad_fn *reg_grad;
     orthoconv_sgd_fn *sgd;
     orthoconv_adamw_fn *adamw;
+    orthoconv_lp_fn *lp; /* LAYER_FORWARD_BF16, QLAYER_FORWARD */
   } fn;
 } orthoconv_ukernel;
 

@@ -25,6 +25,38 @@
 #define ORTHOCONV_IF_NEON(...)
 #endif
 
+/* ISA extensions (isa_ext.h): compiled when the base ISA is and the compiler has them. */
+#if ORTHOCONV_HAVE_AVX512_BF16
+#define ORTHOCONV_IF_AVX512_BF16(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_AVX512_BF16(...)
+#endif
+#if ORTHOCONV_HAVE_AVX512_VNNI
+#define ORTHOCONV_IF_AVX512_VNNI(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_AVX512_VNNI(...)
+#endif
+#if ORTHOCONV_HAVE_AVX_VNNI
+#define ORTHOCONV_IF_AVX_VNNI(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_AVX_VNNI(...)
+#endif
+#if ORTHOCONV_HAVE_NEON_DOTPROD
+#define ORTHOCONV_IF_NEON_DOTPROD(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_NEON_DOTPROD(...)
+#endif
+#if ORTHOCONV_HAVE_NEON_BF16
+#define ORTHOCONV_IF_NEON_BF16(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_NEON_BF16(...)
+#endif
+#if ORTHOCONV_HAVE_NEON_I8MM
+#define ORTHOCONV_IF_NEON_I8MM(...) __VA_ARGS__
+#else
+#define ORTHOCONV_IF_NEON_I8MM(...)
+#endif
+
 /* A tunable of a list line: name, min, max, step, default. */
 #define ORTHOCONV_TUN(name, lo, hi, step, def) { name, lo, hi, step, def }
 /* Where a variant applies (orthoconv_rule): filters nmin..nmax (0 = no bound) and
@@ -43,6 +75,8 @@
 #define ORTHOCONV_FNTYPE_REG_GRAD orthoconv_reg_grad_fn
 #define ORTHOCONV_FNTYPE_SGD orthoconv_sgd_fn
 #define ORTHOCONV_FNTYPE_ADAMW orthoconv_adamw_fn
+#define ORTHOCONV_FNTYPE_LAYER_FORWARD_BF16 orthoconv_lp_fn
+#define ORTHOCONV_FNTYPE_QLAYER_FORWARD orthoconv_lp_fn
 #define ORTHOCONV_FNFIELD_FORWARD fwd
 #define ORTHOCONV_FNFIELD_BACKWARD_DATA bwd_data
 #define ORTHOCONV_FNFIELD_BACKWARD_WEIGHTS bwd_weights
@@ -50,5 +84,7 @@
 #define ORTHOCONV_FNFIELD_REG_GRAD reg_grad
 #define ORTHOCONV_FNFIELD_SGD sgd
 #define ORTHOCONV_FNFIELD_ADAMW adamw
+#define ORTHOCONV_FNFIELD_LAYER_FORWARD_BF16 lp
+#define ORTHOCONV_FNFIELD_QLAYER_FORWARD lp
 
 #endif

@@ -63,6 +63,11 @@ typedef struct bufs {
   float *x, *w, *b, *dy, *y, *dx, *dw, *db;
   unsigned char *tr;
   orthoconv_layer *layer;
+  /* the bf16 and int8 layers (their outputs go to y + 2 M N and y + 3 M N) */
+  orthoconv_layer *lb;
+  orthoconv_qlayer *lq;
+  uint16_t *xb;
+  uint8_t *xq;
 } bufs;
 
 static float *randv(size_t n) {
@@ -81,6 +86,12 @@ static void run_ops(const orthoconv_threadpool *pool, const shape *s, bufs *b, i
     st = pool ? orthoconv_layer_forward_mt(pool, b->layer, M, b->x, K, b->y + M * N, N)
               : orthoconv_layer_forward(b->layer, M, b->x, K, b->y + M * N, N);
     CHECK(st == ORTHOCONV_OK, "layer_forward %zux%zux%zu", M, K, N);
+    st = pool ? orthoconv_layer_forward_bf16_mt(pool, b->lb, M, b->xb, K, b->y + 2 * M * N, N)
+              : orthoconv_layer_forward_bf16(b->lb, M, b->xb, K, b->y + 2 * M * N, N);
+    CHECK(st == ORTHOCONV_OK, "layer_forward_bf16 %zux%zux%zu", M, K, N);
+    st = pool ? orthoconv_qlayer_forward_mt(pool, b->lq, M, b->xq, K, 0.01f, 131, b->y + 3 * M * N, N)
+              : orthoconv_qlayer_forward(b->lq, M, b->xq, K, 0.01f, 131, b->y + 3 * M * N, N);
+    CHECK(st == ORTHOCONV_OK, "qlayer_forward %zux%zux%zu", M, K, N);
   }
   st = pool ? orthoconv_backward_data_mt(pool, M, K, N, b->dy, N, b->w, b->dx, K)
             : orthoconv_backward_data(M, K, N, b->dy, N, b->w, b->dx, K);
@@ -101,6 +112,7 @@ static void compare(const char *what, const orthoconv_threadpool *pool, const sh
   const size_t M = s->M, K = s->K, N = s->N;
   run_ops(pool, s, got, 1);
   CHECK(same(ref->y, got->y, 2 * M * N), "%s: forward %zux%zux%zu differs from the single-threaded call", what, M, K, N);
+  CHECK(same(ref->y + 2 * M * N, got->y + 2 * M * N, 2 * M * N), "%s: bf16/int8 layer %zux%zux%zu differs", what, M, K, N);
   CHECK(same(ref->dx, got->dx, M * K), "%s: backward data %zux%zux%zu differs", what, M, K, N);
   CHECK(same(ref->dw, got->dw, K * N) && same(ref->db, got->db, N), "%s: backward weights %zux%zux%zu differ", what, M,
         K, N);
@@ -109,12 +121,21 @@ static void compare(const char *what, const orthoconv_threadpool *pool, const sh
 
 static void one_shape(const shape *s) {
   const size_t M = s->M, K = s->K, N = s->N;
-  bufs ref = { randv(M * K), randv(K * N), randv(N), randv(M * N), randv(2 * M * N), randv(M * K), randv(K * N),
-               randv(N), malloc(N), NULL };
+  bufs ref = { randv(M * K), randv(K * N), randv(N), randv(M * N), randv(4 * M * N), randv(M * K), randv(K * N),
+               randv(N), malloc(N), NULL, NULL, NULL, malloc(M * K * 2 + 1), malloc(M * K + 1) };
   for (size_t n = 0; n < N; n++) ref.tr[n] = n % 3 != 1;
   CHECK(orthoconv_layer_create(K, N, ref.w, ref.b, ORTHOCONV_ACT_GELU, &ref.layer) == ORTHOCONV_OK, "layer");
+  int8_t *wq = malloc(K * N);
+  float *ws = malloc(N * sizeof *ws);
+  for (size_t i = 0; i < K * N; i++) wq[i] = (int8_t)(int)(127 * ref.w[i]);
+  for (size_t n = 0; n < N; n++) ws[n] = 0.001f * (float)(n + 1);
+  CHECK(orthoconv_layer_create_bf16(K, N, ref.w, ref.b, ORTHOCONV_ACT_SOFTMAX, &ref.lb) == ORTHOCONV_OK, "bf16 layer");
+  CHECK(orthoconv_qlayer_create(K, N, wq, ws, ref.b, ORTHOCONV_ACT_RELU, &ref.lq) == ORTHOCONV_OK, "int8 layer");
+  CHECK(orthoconv_f32_to_bf16(M * K, ref.x, ref.xb) == ORTHOCONV_OK, "to bf16");
+  CHECK(orthoconv_quantize_u8(M * K, ref.x, 0.01f, 131, ref.xq) == ORTHOCONV_OK, "quantize");
+  free(wq), free(ws);
   bufs got = ref;
-  got.y = randv(2 * M * N), got.dx = randv(M * K), got.dw = randv(K * N), got.db = randv(N);
+  got.y = randv(4 * M * N), got.dx = randv(M * K), got.dw = randv(K * N), got.db = randv(N);
   run_ops(NULL, s, &ref, 1);
   static const size_t counts[] = { 1, 2, 3, 4, 8 };
   for (int order = 0; order < 3; order++)
@@ -145,6 +166,9 @@ static void one_shape(const shape *s) {
   compare("openmp", &omp, s, &ref, &got);
 #endif
   orthoconv_layer_destroy(ref.layer);
+  orthoconv_layer_destroy(ref.lb);
+  orthoconv_qlayer_destroy(ref.lq);
+  free(ref.xb), free(ref.xq);
   free(ref.x), free(ref.w), free(ref.b), free(ref.dy), free(ref.y), free(ref.dx), free(ref.dw), free(ref.db), free(ref.tr);
   free(got.y), free(got.dx), free(got.dw), free(got.db);
 }
@@ -159,11 +183,20 @@ static void bad_input(void) {
   thread_pool tp = { 2 };
   const orthoconv_threadpool no_threads = { &tp, 0, thread_parallel_for }, no_fn = { &tp, 2, NULL };
   const orthoconv_threadpool *bad[] = { &no_threads, &no_fn };
-  orthoconv_layer *l = NULL;
+  orthoconv_layer *l = NULL, *lb = NULL;
+  orthoconv_qlayer *lq = NULL;
+  static uint16_t xb[M * K];
+  static uint8_t xq[M * K];
+  static int8_t wq[K * N];
+  static const float ws[N] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
   CHECK(orthoconv_layer_create(K, N, w, NULL, ORTHOCONV_ACT_NONE, &l) == ORTHOCONV_OK, "layer");
+  CHECK(orthoconv_layer_create_bf16(K, N, w, NULL, ORTHOCONV_ACT_NONE, &lb) == ORTHOCONV_OK, "bf16 layer");
+  CHECK(orthoconv_qlayer_create(K, N, wq, ws, NULL, ORTHOCONV_ACT_NONE, &lq) == ORTHOCONV_OK, "int8 layer");
   for (int i = 0; i < 2; i++) {
     CHECK(orthoconv_forward_mt(bad[i], M, K, N, x, K, w, NULL, ORTHOCONV_ACT_NONE, y, N) == ORTHOCONV_EINVAL, "bad pool %d: forward", i);
     CHECK(orthoconv_layer_forward_mt(bad[i], l, M, x, K, y, N) == ORTHOCONV_EINVAL, "bad pool %d: layer", i);
+    CHECK(orthoconv_layer_forward_bf16_mt(bad[i], lb, M, xb, K, y, N) == ORTHOCONV_EINVAL, "bad pool %d: bf16 layer", i);
+    CHECK(orthoconv_qlayer_forward_mt(bad[i], lq, M, xq, K, 0.1f, 0, y, N) == ORTHOCONV_EINVAL, "bad pool %d: qlayer", i);
     CHECK(orthoconv_backward_data_mt(bad[i], M, K, N, dy, N, w, dx, K) == ORTHOCONV_EINVAL, "bad pool %d: data", i);
     CHECK(orthoconv_backward_weights_mt(bad[i], M, K, N, x, K, dy, N, NULL, dw, NULL, NULL, 0) == ORTHOCONV_EINVAL,
           "bad pool %d: weights", i);
@@ -182,6 +215,8 @@ static void bad_input(void) {
   CHECK(orthoconv_backward_weights_mt(&good, M, K, N, x, K, dy, N, NULL, dw, NULL, spare, sizeof spare) == ORTHOCONV_OK,
         "a disjoint workspace refused");
   orthoconv_layer_destroy(l);
+  orthoconv_layer_destroy(lb);
+  orthoconv_qlayer_destroy(lq);
 }
 
 int main(void) {

@@ -111,6 +111,30 @@ int main(int argc, char **argv) {
   orthoconv_layer_destroy(l);
   CHECK(opens == 0 && allocs == 0, "layer_forward opened %d files, allocated %d times", opens, allocs);
 
+  /* The bf16 and int8 layers: conversions and forward calls allocate nothing. */
+  static uint16_t xb[M * K];
+  static uint8_t xq[M * K];
+  static int8_t wq[K * N];
+  static float ws[N];
+  for (size_t i = 0; i < K * N; i++) wq[i] = (int8_t)(i % 255 - 127);
+  for (size_t i = 0; i < N; i++) ws[i] = 0.01f;
+  orthoconv_layer *lb = NULL;
+  orthoconv_qlayer *lq = NULL;
+  CHECK(orthoconv_layer_create_bf16(K, N, w, b, ORTHOCONV_ACT_SOFTMAX, &lb) == ORTHOCONV_OK, "layer_create_bf16");
+  CHECK(orthoconv_qlayer_create(K, N, wq, ws, NULL, ORTHOCONV_ACT_RELU, &lq) == ORTHOCONV_OK, "qlayer_create");
+  window = 1;
+  s = orthoconv_f32_to_bf16(M * K, x, xb);
+  if (s == ORTHOCONV_OK) s = orthoconv_quantize_u8(M * K, x, 0.01f, 128, xq);
+  for (size_t m = 1; m <= M && s == ORTHOCONV_OK; m += 8) {
+    s = orthoconv_layer_forward_bf16(lb, m, xb, K, y, N);
+    if (s == ORTHOCONV_OK) s = orthoconv_qlayer_forward(lq, m, xq, K, 0.01f, 128, y, N);
+  }
+  window = 0;
+  orthoconv_layer_destroy(lb);
+  orthoconv_qlayer_destroy(lq);
+  CHECK(s == ORTHOCONV_OK, "a bf16/int8 call failed: %s", orthoconv_strerror(s));
+  CHECK(opens == 0 && allocs == 0, "bf16/int8 calls opened %d files, allocated %d times", opens, allocs);
+
   char st[512];
   orthoconv_profile_status(st, sizeof st);
   CHECK(strstr(st, "built-in defaults") != NULL, "a profile got loaded without being asked for: %s", st);

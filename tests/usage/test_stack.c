@@ -111,6 +111,52 @@ static void run_training(void *p) {
   CHECK(s == ORTHOCONV_OK, "training ops %zux%zux%zu: %s", M, K, N, orthoconv_strerror(s));
 }
 
+/* The bf16 and int8 layers, and the conversions on the way in. */
+typedef struct lp_args {
+  size_t M, K, N;
+  orthoconv_activation act;
+  int q8;
+  float *xf, *y;
+  uint16_t *xb;
+  uint8_t *xq;
+  orthoconv_layer *lb;
+  orthoconv_qlayer *lq;
+} lp_args;
+
+static void lp_prepare(lp_args *a) {
+  float *w = buf(a->K * a->N), *b = buf(a->N), *ws = buf(a->N);
+  int8_t *wq = malloc(a->K * a->N);
+  for (size_t i = 0; i < a->N; i++) ws[i] = 0.01f + ws[i] * ws[i];
+  for (size_t i = 0; i < a->K * a->N; i++) wq[i] = (int8_t)(int)(127 * w[i]);
+  a->xf = buf(a->M * a->K), a->y = buf(a->M * a->N);
+  a->xb = malloc(a->M * a->K * sizeof *a->xb), a->xq = malloc(a->M * a->K);
+  if (!a->xb || !a->xq || !wq) abort();
+  a->lb = NULL, a->lq = NULL;
+  if (a->q8) CHECK(orthoconv_qlayer_create(a->K, a->N, wq, ws, b, a->act, &a->lq) == ORTHOCONV_OK, "qlayer_create");
+  else CHECK(orthoconv_layer_create_bf16(a->K, a->N, w, b, a->act, &a->lb) == ORTHOCONV_OK, "layer_create_bf16");
+  free(w), free(b), free(ws), free(wq);
+}
+
+static void run_lp(void *p) {
+  const lp_args *a = p;
+  orthoconv_status s;
+  if (a->q8) {
+    s = orthoconv_quantize_u8(a->M * a->K, a->xf, 0.01f, 128, a->xq);
+    if (s == ORTHOCONV_OK) s = orthoconv_qlayer_forward(a->lq, a->M, a->xq, a->K, 0.01f, 128, a->y, a->N);
+  } else {
+    s = orthoconv_f32_to_bf16(a->M * a->K, a->xf, a->xb);
+    if (s == ORTHOCONV_OK) s = orthoconv_layer_forward_bf16(a->lb, a->M, a->xb, a->K, a->y, a->N);
+  }
+  CHECK(s == ORTHOCONV_OK, "%s %zux%zux%zu: %s", a->q8 ? "qlayer" : "bf16 layer", a->M, a->K, a->N, orthoconv_strerror(s));
+}
+
+/* Prints and checks one measurement; returns the deepest so far. */
+static size_t within_limit(const char *what, size_t used, size_t worst) {
+  printf("  %s: %6zu bytes of stack\n", what, used);
+  CHECK(used <= LIMIT, "%s uses %zu bytes of stack (limit %d)", what, used, LIMIT);
+  return used > worst ? used : worst;
+}
+
 static void nothing(void *p) { (void)p; }
 
 /* The first call into the library runs its one-time set-up: measured on its own. */
@@ -146,6 +192,21 @@ int main(void) {
     CHECK(used <= LIMIT, "%s %zux%zux%zu uses %zu bytes of stack (limit %d)", fa[i].layer ? "layer" : "forward",
           fa[i].M, fa[i].K, fa[i].N, used, LIMIT);
     worst = used > worst ? used : worst;
+  }
+  static lp_args la[] = {
+    { .M = 1, .K = 1024, .N = 10 }, { .M = 3136, .K = 1024, .N = 10, .act = ORTHOCONV_ACT_SOFTMAX },
+    { .M = 49, .K = 1024, .N = 7, .act = ORTHOCONV_ACT_GELU }, { .M = 5, .K = 2048, .N = 1000, .act = ORTHOCONV_ACT_SOFTMAX },
+    { .M = 1, .K = 1024, .N = 10, .q8 = 1 }, { .M = 3136, .K = 1024, .N = 10, .act = ORTHOCONV_ACT_SOFTMAX, .q8 = 1 },
+    { .M = 49, .K = 1023, .N = 7, .act = ORTHOCONV_ACT_TANH, .q8 = 1 }, { .M = 5, .K = 2048, .N = 1000, .act = ORTHOCONV_ACT_SOFTMAX, .q8 = 1 },
+    { .M = 2, .K = 65793, .N = 10, .q8 = 1 },
+  };
+  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++) {
+    lp_prepare(&la[i]);
+    const call c = { "lowprec", run_lp, &la[i] };
+    char what[96];
+    snprintf(what, sizeof what, "%s %5zux%5zux%4zu act %d", la[i].q8 ? "qlayer_forward" : "forward_bf16  ", la[i].M, la[i].K,
+        la[i].N, (int)la[i].act);
+    worst = within_limit(what, measure(&c) - base, worst);
   }
   for (size_t i = 0; i < sizeof ta / sizeof ta[0]; i++) {
     train_prepare(&ta[i]);

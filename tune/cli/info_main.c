@@ -26,6 +26,12 @@ int main(int argc, char **argv) {
       printf(" %s(%s)", orthoconv_isa_name((orthoconv_isa)i),
           cpu_has && built ? "usable" : cpu_has ? "not built" : "CPU lacks");
   }
+  printf("\nextensions:");
+  for (unsigned b = 1; b < (1u << ORTHOCONV_EXT_COUNT); b <<= 1) {
+    const int cpu_has = (cpu->exts & b) != 0, built = (orthoconv_priv_build_ext_mask() & b) != 0;
+    if (cpu_has || built)
+      printf(" %s(%s)", orthoconv_priv_ext_name(b), cpu_has && built ? "usable" : cpu_has ? "not built" : "CPU lacks");
+  }
   printf("\nbest ISA:  %s; cap in force: %s", orthoconv_isa_name(orthoconv_cpu_isa()), orthoconv_isa_name(orthoconv_get_isa()));
   if (orthoconv_isa_cap_note()[0]) printf(" (%s)", orthoconv_isa_cap_note());
   char status[2048];

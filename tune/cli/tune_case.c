@@ -5,6 +5,7 @@
 #include "fwd/driver.h"
 #include "fwd/pack.h"
 #include "tune_case.h"
+#include "tune_case_lp.h"
 #include "tune_time.h"
 
 /* Validation runs on at most this many rows: enough for every tile and tail
@@ -27,6 +28,8 @@ struct tc_case {
   bufs b;                           /* slot 0 of each rotating array */
   bufs ref;                         /* the reference's outputs (NULL until computed) */
   int have_ref;
+  tc_lp *lp;                        /* bf16 and int8 layers: X and W (tune_case_lp.c) */
+  size_t lp_slot;                   /* the slot of X the next call reads */
 };
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -127,6 +130,11 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
     b->dw = alloc_f(KN);
     b->db = alloc_f(N);
     break;
+  case ORTHOCONV_OP_LAYER_FORWARD_BF16:
+  case ORTHOCONV_OP_QLAYER_FORWARD:
+    c->lp = tc_lp_create(op, c->M, K, N, c->slots);
+    b->y = rotating(c->M * N, c->slots, 0);
+    break;
   case ORTHOCONV_OP_GRAM: b->g = alloc_f(N * N); break;
   case ORTHOCONV_OP_REG_GRAD: b->grad = rotating(KN, 1, 0); break;
   case ORTHOCONV_OP_SGD:
@@ -162,6 +170,8 @@ static void call(const tc_case *c, const orthoconv_priv_choice *ch, size_t M, co
     orthoconv_priv_fwd_drive(k, ch->t, M, K, N, b->x, K, &wv, c->bias, ORTHOCONV_ACT_NONE, b->y, N);
   }
     break;
+  case ORTHOCONV_OP_LAYER_FORWARD_BF16:
+  case ORTHOCONV_OP_QLAYER_FORWARD: tc_lp_call(c->lp, ch, M, c->lp_slot, b->y); break;
   case ORTHOCONV_OP_BACKWARD_DATA: k->fn.bwd_data(M, K, N, b->dy, N, c->w, b->dx, K, ch->t); break;
   case ORTHOCONV_OP_BACKWARD_WEIGHTS: k->fn.bwd_weights(M, K, N, b->x, K, b->dy, N, trainable, b->dw, b->db, ch->t); break;
   case ORTHOCONV_OP_GRAM: k->fn.gram(K, N, c->w, b->g, ch->t); break;
@@ -185,6 +195,7 @@ void tc_run(tc_case *c, const orthoconv_priv_choice *ch) {
   if (b.dy) b.dy += s * MN;
   if (b.y) b.y += s * MN;
   if (b.dx) b.dx += s * MK;
+  c->lp_slot = s;
   call(c, ch, c->M, &b, NULL);
 }
 
@@ -250,10 +261,12 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
   if (!c->have_ref) {
     const orthoconv_priv_choice ref = orthoconv_priv_default_choice(c->op, c->M, c->K, c->N, ORTHOCONV_ISA_SCALAR);
     c->ref = val_bufs(c, Mv);
+    c->lp_slot = 0;
     call(c, &ref, Mv, &c->ref, trainable);
     c->have_ref = 1;
   }
   bufs v = val_bufs(c, Mv);
+  c->lp_slot = 0;
   const double t0 = tt_now();
   call(c, ch, Mv, &v, trainable);
   *est = (tt_now() - t0) * (Mv ? (double)c->M / (double)Mv : 1.0);
@@ -276,6 +289,7 @@ void tc_free(tc_case *c) {
   if (!c) return;
   free(c->w), free(c->w16), free(c->bias), free(c->a), free(c->gin);
   for (int i = 0; i < 4; i++) free(c->wp[i]);
+  tc_lp_free(c->lp);
   free(c->ws0), free(c->vel0), free(c->m0), free(c->v0);
   free(c->b.x), free(c->b.dy);
   bufs *b = &c->b;

@@ -28,7 +28,8 @@ static void usage(FILE *f) {
         "                 and any other given shape of the same class (repeatable)\n"
         "  --shapes FILE  one MxKxN per line (an engine's layer shapes; '#' starts a comment)\n"
         "  --op NAME      tune only this op (repeatable): forward backward_data backward_weights gram\n"
-        "                 layer_forward reg_grad sgd adamw; the others keep the built-in defaults\n"
+        "                 layer_forward reg_grad sgd adamw layer_forward_bf16 qlayer_forward; the others\n"
+        "                 keep the built-in defaults\n"
         "  --threads T    also tune the _mt calls' task grain on a pool of T threads (run on all CPUs)\n"
         "  --no-pin       do not pin to one core\n"
         "  --dry-run      measure and print, write nothing\n", f);
