@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two entry points of the README. Each installs the Debian packages it needs
 # (only those missing), builds, and runs:
-#   ./run.sh bench   build, quick-tune this machine, headline table vs anchors and roofline
+#   ./run.sh bench   build (build-bench/), quick-tune this machine, headline table vs anchors and roofline
 #   ./run.sh test    build and run every test: native, ASan+UBSan, emulated x86 CPUs, AArch64
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -9,7 +9,13 @@ top=$(pwd)
 
 base_pkgs=(meson ninja-build pkgconf gcc g++ binutils libsleef-dev libbenchmark-dev)
 test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64 libpthreadpool-dev)
-bench_pkgs=(libopenblas-dev libblis-dev libdnnl-dev libxnnpack-dev libxsmm-dev gnuplot-nox util-linux)
+# The PyTorch binding (bindings/torch): libtorch to build it, Debian's torch and
+# pytest for /usr/bin/python3 to test it.
+torch_pkgs=(libtorch-dev python3-torch python3-pytest)
+# llvm-16 (llvm-mca with Neoverse N2 / Zen 4 tables; llvm: the fallback) and the
+# AArch64 compiler: bench/mca_loops.py, the NEON loops on paper.
+bench_pkgs=(libopenblas-dev libblis-dev libdnnl-dev libxnnpack-dev libxsmm-dev gnuplot-nox util-linux
+  llvm llvm-16 gcc-aarch64-linux-gnu libpthreadpool-dev)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -56,20 +62,20 @@ mtest() { # label, meson test args...
 }
 
 run_tests() {
-  ensure_pkgs "${base_pkgs[@]}" "${test_pkgs[@]}" || { echo "package installation failed"; exit 1; }
+  ensure_pkgs "${base_pkgs[@]}" "${test_pkgs[@]}" "${torch_pkgs[@]}" || { echo "package installation failed"; exit 1; }
   # A profile or ISA cap of the user's own must not steer what the tests select.
   unset ORTHOCONV_PROFILE ORTHOCONV_ISA
   export XDG_CACHE_HOME="$top/build-test-cache"
   mkdir -p "$XDG_CACHE_HOME"
   local arch
   arch=$(uname -m)
-  echo "== build (native, release)"
-  setup build -Dbuildtype=release || { echo "native build failed"; exit 1; }
+  echo "== build (native, release, with the PyTorch binding)"
+  setup build -Dbuildtype=release -Dtorch=enabled || { echo "native build failed"; exit 1; }
   mtest "native suite" -C build
 
   echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
   if setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dc_args=-fno-sanitize-recover=all -Dbench=disabled; then
+      -Dc_args=-fno-sanitize-recover=all -Dbench=disabled -Dtorch=disabled; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 mtest "sanitizer suite" -C build-asan
   else
     bad_steps+=("sanitizer build") failed=$((failed + 1))
@@ -77,16 +83,17 @@ run_tests() {
 
   if [ "$arch" = x86_64 ]; then
     # Real CPUID answers from an emulated CPU: dispatch must pick exactly that ISA.
+    # (Not the torch suite: Python and libtorch under qemu would take far too long.)
     # ORTHOCONV_EXPECT_EXTS: the ISA extensions (bf16, VNNI) detection must find: none there.
     ORTHOCONV_EXPECT_ISA=avx2 ORTHOCONV_EXPECT_EXTS= mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
-      --no-suite package --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
+      --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
     ORTHOCONV_EXPECT_ISA=scalar ORTHOCONV_EXPECT_EXTS= mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
-      --no-suite package --wrapper 'qemu-x86_64 -cpu Nehalem' --timeout-multiplier 4
+      --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Nehalem' --timeout-multiplier 4
   fi
 
   if [ -f cross/aarch64-linux-gnu.ini ] && [ "$arch" != aarch64 ]; then
     echo "== build (AArch64 cross, run under qemu-aarch64)"
-    if setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release -Dbench=disabled; then
+    if setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release -Dbench=disabled -Dtorch=disabled; then
       # qemu-aarch64's default CPU is "max": every extension (dot product, bf16, i8mm).
       ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS="asimddp bf16 i8mm" mtest "AArch64 suite under qemu-aarch64" \
         -C build-aarch64 --timeout-multiplier 4
@@ -98,6 +105,16 @@ run_tests() {
     else
       bad_steps+=("aarch64 build") failed=$((failed + 1))
     fi
+    # The NEON kernels under UndefinedBehaviorSanitizer too (UBSan alone: the
+    # x86 sanitizer build above cannot see them).
+    echo "== build (AArch64 cross, UndefinedBehaviorSanitizer)"
+    if setup build-aarch64-ubsan --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=debugoptimized \
+        -Db_sanitize=undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all -Dbench=disabled -Dtools=false; then
+      ORTHOCONV_EXPECT_ISA=neon mtest "AArch64 UBSan suite under qemu-aarch64" -C build-aarch64-ubsan \
+        --no-suite package --timeout-multiplier 4
+    else
+      bad_steps+=("aarch64 ubsan build") failed=$((failed + 1))
+    fi
   fi
 
   echo
@@ -108,24 +125,59 @@ run_tests() {
 
 run_bench() {
   ensure_pkgs "${base_pkgs[@]}" "${bench_pkgs[@]}" || { echo "package installation failed"; exit 1; }
-  echo "== build (native, release)"
-  setup build -Dbuildtype=release -Dbench=enabled || exit 1
+  # Its own build directory, configured only now that the anchors are installed:
+  # the test run's "build" may have been configured before, and Meson keeps a
+  # "not found" across reconfigures. No test suite here: less to compile.
+  local dir=build-bench opts=(-Dbuildtype=release -Dbench=enabled -Dtests=false)
+  echo "== build (native, release, benchmarks) in $dir"
+  setup "$dir" "${opts[@]}" || exit 1
+  if ! bench/anchor_check.sh "$dir" >/dev/null; then
+    echo "== $dir lacks an anchor whose package is installed (a cached Meson 'not found'): re-probing from scratch"
+    { meson setup --wipe "$dir" "${opts[@]}" >/dev/null && ninja -C "$dir" >/dev/null; } || exit 1
+  fi
   local cpu out
-  cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
-  [ -n "$cpu" ] || cpu=$(uname -m)
+  cpu=$(bench/cpu_class.sh)
   out="$top/results/$cpu"
   mkdir -p "$out"
-  if [ -x build/tune/cli/orthoconv-tune ]; then
+  if [ -x "$dir/tune/cli/orthoconv-tune" ]; then
     echo "== quick tune of this machine -> $out/profile.txt"
-    build/tune/cli/orthoconv-tune --quick -o "$out/profile.txt" || echo "(tuning failed: benchmarks use the built-in defaults)"
+    "$dir/tune/cli/orthoconv-tune" --quick -o "$out/profile.txt" || echo "(tuning failed: benchmarks use the built-in defaults)"
   fi
   [ -f "$out/profile.txt" ] && export ORTHOCONV_PROFILE="$out/profile.txt"
   if [ -x bench/run_bench.sh ]; then
-    bench/run_bench.sh build results "$@"
+    bench/run_bench.sh "$dir" results "$@" || exit 1
   else
     echo "bench/run_bench.sh is missing"
     exit 1
   fi
+  # The kernels' hot loops in llvm-mca's core models (NEON: no Arm hardware
+  # here), the x86 ones beside this machine's measurements as a check.
+  echo
+  echo "== hot loops on paper (llvm-mca model estimate) -> bench/results/mca.md"
+  local kept="bench/results/$cpu/summary.json"
+  mkdir -p bench/results
+  /usr/bin/python3 bench/mca_loops.py $([ -f "$kept" ] && echo --measured "$kept") >bench/results/mca.md.tmp &&
+    mv bench/results/mca.md.tmp bench/results/mca.md && cat bench/results/mca.md
+  run_torch_bench "$out" "$dir"
+}
+
+# The PyTorch binding's table (issue 13), when torch is installed: built by the
+# bench's build (-Dtorch=auto finds libtorch-dev), else by the test run's, and
+# importable by Debian's python.
+run_torch_bench() { # output folder, bench build dir
+  local bdir=$2
+  [ -f "$bdir/bindings/torch/orthoconv_torch/liborthoconv_torch.so" ] || bdir=build
+  local lib=$bdir/bindings/torch/orthoconv_torch/liborthoconv_torch.so
+  if [ ! -f "$lib" ] || ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    echo "== PyTorch binding: not benchmarked (needs libtorch-dev and python3-torch)"
+    return 0
+  fi
+  local pin=() core=${OCB_CORE:-1}
+  [ "$core" -lt "$(nproc)" ] || core=0
+  command -v taskset >/dev/null && pin=(taskset -c "$core")
+  echo
+  PYTHONPATH="$top/$bdir/bindings/torch" OMP_NUM_THREADS=1 "${pin[@]}" /usr/bin/python3 \
+    bindings/torch/bench/bench_torch.py --out "$1/torch-$(date -u +%Y%m%dT%H%M%SZ).md"
 }
 
 case "${1:-}" in

@@ -109,12 +109,16 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
 }
 
 void ocb_add_onednn(void) {
-  /* oneDNN threads through OpenMP here: one thread, asked for explicitly. */
+  /* oneDNN threads through OpenMP here: ocb_threads threads, asked for explicitly. */
   void (*omp_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-  if (omp_threads) omp_threads(1);
+  if (omp_threads) omp_threads(ocb_threads);
+  else if (ocb_threads > 1) {
+    ocb_anchor_missing("onednn", "no OpenMP runtime found: cannot be run on %d threads", ocb_threads);
+    return;
+  }
   const dnnl_version_t *v = dnnl_version();
-  printf("anchor onednn: oneDNN %d.%d.%d matmul (f32, bf16, int8), %s\n", v->major, v->minor, v->patch,
-         omp_threads ? "omp_set_num_threads(1)" : "no OpenMP runtime found: relying on OMP_NUM_THREADS=1");
+  ocb_anchor_ok("onednn", "oneDNN %d.%d.%d matmul (f32, bf16, int8), %s(%d)", v->major, v->minor, v->patch,
+         omp_threads ? "omp_set_num_threads" : "no OpenMP runtime found: relying on OMP_NUM_THREADS=", ocb_threads);
   static const ocb_op ops[] = { OCB_FWD, OCB_FWD_BF16, OCB_QFWD };
   for (size_t i = 0; i < 3; i++) {
     const ocb_impl im = { .name = "onednn", .op = ops[i], .anchor = 1, .isa = -1, .prepare = prepare, .run = run };
@@ -122,5 +126,7 @@ void ocb_add_onednn(void) {
   }
 }
 #else
-void ocb_add_onednn(void) { printf("anchor onednn: skipped: not found by Meson when this bench was built\n"); }
+void ocb_add_onednn(void) {
+  ocb_anchor_missing("onednn", OCB_NOT_CONFIGURED("dnnl by pkg-config, or -ldnnl with oneapi/dnnl/dnnl.h; Debian: libdnnl-dev"));
+}
 #endif

@@ -139,6 +139,12 @@ static void add(ocb_case c, int full) {
       snprintf(extra, sizeof extra, "/frozen:%d", c.nfrozen);
     if (c.op == OCB_REG) snprintf(extra, sizeof extra, "/reg:%s/frozen:%d", reg_names[c.reg], c.nfrozen);
     if (c.op == OCB_SGD && c.nesterov) strncat(extra, "/nesterov", sizeof extra - strlen(extra) - 1);
+    if (ocb_threads > 1) {
+      /* Only what runs on the pool: the API and the anchors, not the raw kernels. */
+      if (!im->anchor && !im->api_op) continue;
+      const size_t l = strlen(extra);
+      snprintf(extra + l, sizeof extra - l, "/threads:%d", ocb_threads);
+    }
     snprintf(name, sizeof name, "%s/%s/M:%zu/K:%zu/N:%zu%s/%s", op_names[c.op], im->name, c.M, c.K, c.N,
              extra, c.cold ? "cold" : "warm");
     ocb_register(name, body, &c, sizeof c);
@@ -241,4 +247,16 @@ void ocb_register_shape_grid(void) {
     add(make(OCB_BWD_DATA, 3136, bk[s][0], bk[s][1]), 0);
     add(make(OCB_BWD_WEIGHTS, 3136, bk[s][0], bk[s][1]), 0);
   }
+}
+
+void ocb_register_thread_cases(void) {
+  static const size_t ms[] = { 49, 3136, 50176 };
+  for (size_t i = 0; i < 3; i++) {
+    ocb_case c = make(OCB_FWD, ms[i], 1024, 10);
+    add(c, 0);
+    c.cold = 1;
+    if (ms[i] >= 3136) add(c, 0);
+  }
+  add(make(OCB_BWD_DATA, 3136, 1024, 10), 0);
+  add(make(OCB_BWD_WEIGHTS, 3136, 1024, 10), 0);
 }

@@ -31,6 +31,12 @@ typedef struct ocb_io {
 
 typedef struct ocb_case ocb_case;
 
+/* --ocb_threads=T: the thread table. Every contender runs on T threads (ours through
+ * the _mt calls on a pthreadpool, the anchors through their own thread controls);
+ * single-threaded-only contenders stay out of it. 1 = the ordinary one-core run. */
+extern int ocb_threads;
+extern void *ocb_tpool; /* a pthreadpool_t of ocb_threads threads, or NULL */
+
 typedef struct ocb_impl {
   const char *name; /* the implementation part of the case names */
   ocb_op op;
@@ -70,7 +76,19 @@ void ocb_impl_add(const ocb_impl *im);
 size_t ocb_impl_count(void);
 const ocb_impl *ocb_impl_get(size_t i);
 
-/* Each module's entry: registers its contenders, or prints why it has none. */
+/* What each anchor module says about itself, printed ("anchor NAME: ...") and kept in
+ * the JSON context as ocb_anchor_NAME = "ok: ..." or "missing: why", so that every
+ * table can show an absent anchor in place and say why, instead of dropping its column. */
+/* Why a module has nothing: Meson found no library when the build directory was
+ * configured. Meson caches that answer across reconfigures, hence the advice. */
+#define OCB_NOT_CONFIGURED(what)                                                              \
+  "not found by Meson when this build directory was configured (it looked for " what "); "    \
+  "Meson keeps that answer, so a package installed since needs meson setup --wipe of the "  \
+  "build directory (./run.sh bench re-probes by itself)"
+void ocb_anchor_ok(const char *name, const char *fmt, ...);
+void ocb_anchor_missing(const char *name, const char *fmt, ...);
+
+/* Each module's entry: registers its contenders, or says why it has none. */
 void ocb_add_orthoconv(void);
 void ocb_add_cblas(void);
 void ocb_add_onednn(void);

@@ -3,7 +3,7 @@
 #include "init.h"
 #include "gram/reg_maths.h"
 
-/* Up to this N the N x N scratch lives on the stack (9.4 KiB, inside the 16 KiB a
+/* Up to this N the N x N scratch lives on the stack (7.5 KiB, inside the 16 KiB a
  * call may use); beyond, on the heap. */
 #define STACK_N 20
 
@@ -31,15 +31,15 @@ orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength
   if (s != ORTHOCONV_OK) return s;
 
   float g_stack[STACK_N * STACK_N], a_stack[STACK_N * STACK_N];
-  double work_stack[2 * STACK_N * STACK_N];
+  double work_stack[ORTHOCONV_REG_WORK(STACK_N)];
   float *g = g_stack, *a = a_stack;
   double *work = work_stack;
   void *heap = NULL;
   if (N > STACK_N) {
-    heap = malloc(N * N * (2 * sizeof(float) + 2 * sizeof(double)));
+    heap = malloc(N * N * 2 * sizeof(float) + ORTHOCONV_REG_WORK(N) * sizeof(double));
     if (!heap) return ORTHOCONV_ENOMEM;
     work = heap;
-    g = (float *)(work + 2 * N * N);
+    g = (float *)(work + ORTHOCONV_REG_WORK(N));
     a = g + N * N;
   }
   /* Both kernels from one table: a profile load in between cannot mix two. */

@@ -24,7 +24,8 @@ typedef struct orthoconv_priv_buf {
 
 /* EINVAL for a NULL required pointer, ld < cols, a byte count that overflows
  * (or exceeds PTRDIFF_MAX, the largest possible object) or an address range that wraps; else EOVERLAP if an output's bytes meet any other
- * buffer's; else OK. Buffers with rows == 0 span nothing (and may be NULL). */
+ * buffer's, element by element (rows of one may lie in the gaps between the rows of another); else OK.
+ * Buffers with rows == 0 span nothing (and may be NULL). */
 orthoconv_status orthoconv_priv_check(const orthoconv_priv_buf *b, size_t n);
 
 /* Is v finite (not NaN, not +-inf)? */

@@ -18,8 +18,23 @@
  *  - only instructions that this CPU and OS support are ever executed;
  *  - stack: at most 16 KiB per call (blocks of W or of partial sums; measured by
  *    tests/usage/test_stack.c in optimised builds).
- * Accuracy: every output is within 1e-5 * (sum of |products| + |bias|) of the
- * exact result before the activation (shared/REFERENCE.md).
+ * Accuracy (shared/REFERENCE.md): every output is within 1e-5 * S of the exact
+ * result before the activation, S = sum of |products| + |bias| (for dX, dW and
+ * G the matching sums of |products|), on every ISA, while S <= FLT_MAX / 2
+ * (about 1.7e38: then no partial sum, nor the difference of two outputs that
+ * softmax forms, can overflow float).
+ * Overflow: for S > FLT_MAX / 2 an output before the activation is within
+ * 1e-5 * S or it is +Inf, -Inf or NaN, never a finite value further off, and the
+ * activation applies to that. ISAs may then differ: the scalar reference sums
+ * in double, SIMD kernels in float (x = (1e20, 1e20), w = (1e20, -1e20),
+ * b = 0.5 gives 0.5 from the scalar reference, +Inf or NaN from the others).
+ * NaN and Inf in the inputs: an output whose exact value (IEEE arithmetic on the
+ * same inputs) is NaN or an infinity is NaN or that infinity on every ISA, while
+ * the finite products keep S <= FLT_MAX / 2; finite outputs keep the bound. NaN
+ * is never turned into a number, except by design: frozen columns of dw are 0
+ * whatever x and dy hold. Activations: see orthoconv_activation.
+ * Optimizer steps do the same float operations in torch's order on every ISA:
+ * the same bits everywhere, Inf and NaN included (NaN payloads aside).
  */
 #ifndef ORTHOCONV_H
 #define ORTHOCONV_H
@@ -46,7 +61,9 @@ const char *orthoconv_version(void);
 typedef enum orthoconv_status {
   ORTHOCONV_OK = 0,
   ORTHOCONV_EINVAL = 1,       /* NULL pointer, zero size, short stride, overflow, bad enum or hyper-parameter */
-  ORTHOCONV_EOVERLAP = 2,     /* an output buffer overlaps an input or another output */
+  ORTHOCONV_EOVERLAP = 2,     /* an output's elements share bytes with an input's or another output's
+                               * (decided element by element: Y may be a channel slice of a concat
+                               * buffer whose other channels hold X) */
   ORTHOCONV_ENOMEM = 3,       /* allocation failed (the layer create calls only) */
   ORTHOCONV_EUNSUPPORTED = 4, /* the CPU, OS or build cannot run what was asked */
   ORTHOCONV_EPROFILE = 5      /* a tuning profile was rejected (see orthoconv_profile_status) */
@@ -54,6 +71,13 @@ typedef enum orthoconv_status {
 /* A short English description; never NULL, also for unknown values. */
 const char *orthoconv_strerror(orthoconv_status s);
 
+/* On NaN and +-Inf, every ISA gives what torch defines: relu(x) = x < 0 ? 0 : x
+ * (NaN and -0 pass through; -Inf -> 0, +Inf -> +Inf); sigmoid(-Inf) = 0,
+ * sigmoid(+Inf) = 1; tanh(+-Inf) = +-1; gelu(+Inf) = +Inf, gelu(-Inf) = -0 (the
+ * limit: the formula gives -Inf * 0 = NaN there, which torch treats as a bug);
+ * NaN in, NaN out for each. Softmax is exp(x - max) / sum over the row, so a
+ * row that holds a NaN or a +Inf, or only -Inf, is NaN throughout; in any other
+ * row a -Inf entry gets 0. */
 typedef enum orthoconv_activation {
   ORTHOCONV_ACT_NONE = 0,
   ORTHOCONV_ACT_RELU,
@@ -239,9 +263,16 @@ orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g);
 /* *penalty = strength * R(W) (penalty may be NULL); if grad != NULL,
  * grad[k*N+n] += strength * dR/dW[k][n] for trainable n; frozen columns untouched.
  * Every filter, frozen or not, takes part in R. strength must be finite.
- * For N <= 32 the N x N scratch is on the stack (24 KiB); for larger N it is
+ * For N <= 20 the N x N scratch is on the stack (7.5 KiB); for larger N it is
  * allocated and freed inside the call (ORTHOCONV_ENOMEM if that fails).
- * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED). */
+ * N up to ORTHOCONV_REG_MAX_N (larger N: ORTHOCONV_EUNSUPPORTED).
+ * The penalty and the coefficients of the gradient are computed in double from
+ * G (whose entries follow the accuracy and overflow rules at the top), so an
+ * entry of G that overflows may make them +-Inf or NaN.
+ * A NaN in W gives a NaN penalty for every kind (but KERAS_COLUMNS with N = 1,
+ * whose R is 0 by definition) and NaN in the trainable gradient entries of its
+ * row; MC takes a NaN entry of G - I as its maximum, so the two gradient
+ * columns of that entry are NaN too. */
 #define ORTHOCONV_REG_MAX_N 4096
 orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength,
     size_t K, size_t N, const float *w, const unsigned char *trainable,

@@ -78,14 +78,20 @@ static void backward_case(size_t M, size_t K, size_t N) {
   tmat_free(&dy), tmat_free(&x), tmat_free(&dx);
 }
 
+/* M == 0: nothing to compute, and the outputs it is given stay as they were
+ * (NULL inputs are fine, the outputs are real buffers, so a write would show). */
 static void m_zero_is_a_no_op(void) {
-  float w[4] = { 1, 2, 3, 4 }, y = 7.0f;
-  CHECK(orthoconv_forward(0, 2, 2, NULL, 2, w, NULL, ORTHOCONV_ACT_NONE, NULL, 2) == ORTHOCONV_OK, "M=0 forward");
-  CHECK(orthoconv_backward_data(0, 2, 2, NULL, 2, w, NULL, 2) == ORTHOCONV_OK, "M=0 backward_data");
+  float w[4] = { 1, 2, 3, 4 }, y[4] = { 7, 7, 7, 7 }, dx[4] = { 8, 8, 8, 8 };
+  CHECK(orthoconv_forward(0, 2, 2, NULL, 2, w, NULL, ORTHOCONV_ACT_SOFTMAX, y, 2) == ORTHOCONV_OK, "M=0 forward");
+  orthoconv_layer *l = NULL;
+  CHECK(orthoconv_layer_create(2, 2, w, NULL, ORTHOCONV_ACT_RELU, &l) == ORTHOCONV_OK, "layer_create");
+  CHECK(orthoconv_layer_forward(l, 0, NULL, 2, y, 2) == ORTHOCONV_OK, "M=0 layer_forward");
+  orthoconv_layer_destroy(l);
+  CHECK(orthoconv_backward_data(0, 2, 2, NULL, 2, w, dx, 2) == ORTHOCONV_OK, "M=0 backward_data");
   float dw[4] = { 9, 9, 9, 9 }, db[2] = { 9, 9 };
   CHECK(orthoconv_backward_weights(0, 2, 2, NULL, 2, NULL, 2, NULL, dw, db) == ORTHOCONV_OK, "M=0 backward_weights");
-  CHECK(dw[0] == 0 && dw[3] == 0 && db[1] == 0, "M=0 backward_weights writes zeros");
-  CHECK(y == 7.0f, "untouched");
+  CHECK(dw[0] == 0 && dw[1] == 0 && dw[2] == 0 && dw[3] == 0 && db[0] == 0 && db[1] == 0, "M=0 backward_weights writes zeros");
+  for (int i = 0; i < 4; i++) CHECK(y[i] == 7.0f && dx[i] == 8.0f, "M=0 wrote y or dx [%d]", i);
 }
 
 int main(void) {

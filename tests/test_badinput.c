@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "orthoconv.h"
+#include "common/oracle.h"
 #include "common/testutil.h"
 
 enum { M = 4, K = 8, N = 3 };
@@ -57,7 +58,8 @@ static void forward(void) {
   EXPECT(orthoconv_forward(M, K, N, big, K, w, bias, A, big + 5, N), EOVL);        /* y inside x */
   EXPECT(orthoconv_forward(M, K, N, x, K, big, bias, A, big + K * N - 1, N), EOVL); /* y meets w's end */
   EXPECT(orthoconv_forward(M, K, N, x, K, w, big, A, big, N), EOVL);               /* y is bias */
-  EXPECT(orthoconv_forward(2, K, N, big, 100, w, NULL, A, big + K, N), EOVL);       /* y in x's row gap */
+  EXPECT(orthoconv_forward(2, K, N, big, 100, w, NULL, A, big + K - 1, N), EOVL);   /* y meets x's first row */
+  EXPECT(orthoconv_forward(2, K, N, big, 100, w, NULL, A, big + 100 - N + 1, N), EOVL); /* y's row 1 meets x's */
 }
 
 static void layer(void) {
@@ -153,6 +155,50 @@ static void optimizers(void) {
   EXPECT(orthoconv_adamw_step(&b2, 1, K, N, w, grad, mom, var, tr), EINV);
 }
 
+/* Overlap is decided element by element, not by address spans: an output whose
+ * rows sit between an input's rows (a channel slice of a concat buffer) is fine. */
+static void concat_slices(void) {
+  enum { C = K + N, R = 6 };
+  static float cat[R * 2 * C + 64], keep[sizeof cat / sizeof cat[0]];
+  for (size_t i = 0; i < sizeof cat / sizeof cat[0]; i++) cat[i] = test_randf();
+  /* y = channels [K, K + N) of each pixel, x = channels [0, K): accepted, right */
+  for (int strided_x = 0; strided_x < 2; strided_x++) {
+    const size_t ldx = strided_x ? 2 * C : C; /* x every other pixel: rows of y between and inside its gaps */
+    memcpy(keep, cat, sizeof cat);
+    const orthoconv_status s = orthoconv_forward(R, K, N, cat, ldx, w, bias, ORTHOCONV_ACT_NONE, cat + K, C);
+    CHECK(s == ORTHOCONV_OK, "concat slice (ldx %zu): forward returned %d", ldx, (int)s);
+    double pre[R * N], bnd[R * N];
+    oracle_forward_pre(R, K, N, keep, ldx, w, bias, pre, bnd);
+    for (size_t i = 0; i < sizeof cat / sizeof cat[0]; i++) {
+      const size_t m = i / C, c = i % C;
+      if (m < R && c >= K && c < C)
+        CHECK(within_bound(cat[i], pre[m * N + c - K], bnd[m * N + c - K]), "concat slice: y[%zu][%zu] wrong", m, c - K);
+      else
+        CHECK(memcmp(&cat[i], &keep[i], sizeof cat[i]) == 0, "concat slice (ldx %zu): float %zu outside y written", ldx, i);
+    }
+  }
+  memcpy(keep, cat, sizeof cat);
+  CHECK(orthoconv_backward_data(R, K, N, cat + K, C, w, cat, C) == ORTHOCONV_OK, "concat slice: backward_data rejected");
+  for (size_t i = 0; i < sizeof cat / sizeof cat[0]; i++)
+    if (!(i / C < R && i % C < K)) CHECK(memcmp(&cat[i], &keep[i], sizeof cat[i]) == 0, "backward_data wrote float %zu outside dx", i);
+  /* More layouts with rows in the gaps of another buffer: accepted. */
+  CHECK(orthoconv_forward(R, K, N, cat + N, C, w, bias, ORTHOCONV_ACT_NONE, cat, C) == ORTHOCONV_OK, "y first");
+  CHECK(orthoconv_forward(1, K, N, cat, SIZE_MAX, w, bias, ORTHOCONV_ACT_NONE, cat + K, SIZE_MAX) == ORTHOCONV_OK,
+        "one row, huge strides");
+  CHECK(orthoconv_backward_data(R, K, N, cat, 2 * C, w, cat + 2 * C - K, 2 * C) == ORTHOCONV_OK, "dx between dy rows");
+  CHECK(orthoconv_backward_weights(R, K, N, cat, C, big, N, tr, dw, cat + (R - 1) * C + K) == ORTHOCONV_OK,
+        "dbias in a gap of x");
+  /* Every true overlap is still refused. */
+  EXPECT(orthoconv_forward(R, K, N, big, C, w, bias, ORTHOCONV_ACT_NONE, big + K - 1, C), EOVL); /* x's last channel */
+  EXPECT(orthoconv_forward(R, K, N, big, C, w, bias, ORTHOCONV_ACT_NONE, big + K, C + 1), EOVL); /* drifts into x */
+  EXPECT(orthoconv_forward(R, K, N, big, C, w, bias, ORTHOCONV_ACT_NONE, big + K, C - 1), EOVL); /* drifts back */
+  EXPECT(orthoconv_forward(R, K, N, big + N, C, w, bias, ORTHOCONV_ACT_NONE, big + 1, C), EOVL); /* y's last meets x */
+  EXPECT(orthoconv_forward(1, K, N, big, SIZE_MAX, w, bias, ORTHOCONV_ACT_NONE, big + K - 1, SIZE_MAX), EOVL);
+  EXPECT(orthoconv_backward_data(R, K, N, big, C, w, big + N - 1, C), EOVL);
+  EXPECT(orthoconv_backward_data(R, K, N, big, 2 * C, w, big + 2 * C - K + 1, 2 * C), EOVL);
+  EXPECT(orthoconv_backward_weights(R, K, N, big, C, y, N, tr, dw, big + (R - 1) * C + K - 1), EOVL); /* dbias */
+}
+
 static void enums(void) {
   EXPECT(orthoconv_set_isa((orthoconv_isa)9), EINV);
   CHECK(orthoconv_strerror((orthoconv_status)42) != NULL, "strerror(42) is NULL");
@@ -168,6 +214,7 @@ int main(void) {
   backward();
   regularizers();
   optimizers();
+  concat_slices();
   enums();
   return test_finish("badinput");
 }

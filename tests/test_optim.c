@@ -2,6 +2,7 @@
  * frozen filters (and their velocity, m, v) bit-identical to where they started,
  * trainable ones following the same steps done in double. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,40 @@ static void run_adamw(void) {
   free(w), free(w0), free(m), free(v), free(g), free(wd), free(md), free(vd);
 }
 
+/* momentum 0: velocity is not used and need not be valid, so the call may not even
+ * form velocity + i from it (a wild pointer near the top of the address space
+ * wraps: UndefinedBehaviorSanitizer's pointer-overflow check catches it). */
+static void sgd_without_momentum_ignores_velocity(void) {
+  const orthoconv_sgd opt = { 0.05f, 0.0f, 0.01f, 0 };
+  float *wild = (float *)(UINTPTR_MAX - 63);
+  for (int isa = 0; isa < 4; isa++) {
+    if (orthoconv_set_isa((orthoconv_isa)isa) != ORTHOCONV_OK) continue;
+    float *w = malloc(K * N * 4), *g = malloc(K * N * 4);
+    double *want = malloc(K * N * 8);
+    for (size_t i = 0; i < K * N; i++) {
+      w[i] = test_randf();
+      g[i] = test_randf();
+      want[i] = w[i] - (double)opt.lr * (g[i] + (double)opt.weight_decay * w[i]);
+    }
+    for (int masked = 0; masked < 2; masked++) {
+      float *w1 = malloc(K * N * 4);
+      memcpy(w1, w, K * N * 4);
+      CHECK(orthoconv_sgd_step(&opt, K, N, w1, g, wild, masked ? trainable : NULL) == ORTHOCONV_OK,
+            "%s: sgd momentum 0 with an unused velocity pointer", orthoconv_isa_name((orthoconv_isa)isa));
+      size_t off = 0;
+      for (size_t i = 0; i < K * N; i++)
+        off += masked && !trainable[i % N] ? memcmp(&w1[i], &w[i], 4) != 0
+                                           : !within_bound(w1[i], want[i], fabs(w[i]) + 2 * (fabs(g[i]) + fabs(w[i])));
+      CHECK(off == 0, "%s: sgd momentum 0 masked=%d: %zu weights wrong", orthoconv_isa_name((orthoconv_isa)isa), masked, off);
+      free(w1);
+    }
+    free(w), free(g), free(want);
+  }
+  orthoconv_set_isa(orthoconv_cpu_isa());
+}
+
 int main(void) {
+  sgd_without_momentum_ignores_velocity();
   run_sgd(0);
   run_sgd(1);
   run_adamw();

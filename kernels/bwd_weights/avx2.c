@@ -34,10 +34,12 @@ OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_
   }
   const __m256i k0 = a->k0, k1 = a->k1;
   const size_t ldx = a->ldx, lddy = a->lddy;
-  const float *xr = a->x + a->mlo * ldx;
-  const float *dr = a->dy + a->mlo * lddy + (CONTIG ? col[0] : 0);
+  const float *dy0 = a->dy + (CONTIG ? col[0] : 0);
   const size_t mpf = a->pf && a->M > a->pfd ? a->M - a->pfd : 0;
-  for (size_t m = a->mlo; m < a->mhi; m++, xr += ldx, dr += lddy) {
+  for (size_t m = a->mlo; m < a->mhi; m++) {
+    /* Row pointers from m, not stepped: a step past the last row may overflow
+     * (with M == 1 any row stride is valid). */
+    const float *xr = a->x + m * ldx, *dr = dy0 + m * lddy;
     const __m256 x0 = _mm256_maskload_ps(xr, k0);
     const __m256 x1 = _mm256_maskload_ps(xr + 8, k1);
     if (m < mpf) _mm_prefetch((const char *)(xr + a->pfd * ldx), _MM_HINT_T1);

@@ -52,11 +52,13 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const int B
 #pragma GCC unroll 4
   for (int v = 0; v < KV; v++) km[v] = a->km[v];
   const size_t ldx = a->ldx, lddy = a->lddy;
-  const float *xr = a->x + a->mlo * ldx;
-  const float *dr = a->dy + a->mlo * lddy + (CONTIG ? col[0] : 0);
+  const float *dy0 = a->dy + (CONTIG ? col[0] : 0);
   /* rows whose prefetch target (pfd rows on) is still inside X */
   const size_t mpf = a->pf && a->M > a->pfd ? a->M - a->pfd : 0;
-  for (size_t m = a->mlo; m < a->mhi; m++, xr += ldx, dr += lddy) {
+  for (size_t m = a->mlo; m < a->mhi; m++) {
+    /* Row pointers from m, not stepped: a step past the last row may overflow
+     * (with M == 1 any row stride is valid). */
+    const float *xr = a->x + m * ldx, *dr = dy0 + m * lddy;
     __m512 xv[4];
 #pragma GCC unroll 4
     for (int v = 0; v < KV; v++) xv[v] = _mm512_maskz_loadu_ps(km[v], xr + 16 * v);

@@ -155,7 +155,9 @@ void orthoconv_bwd_weights_ukernel_8x12__neon_laneq(size_t M, size_t K, size_t N
         if (kb < 8)
           bww_tail[ntail / 4 - 1](mc, kb, xc + k0, ldx, dyc, lddy, cols, msafe, tot);
         else
-          (contig ? bww_contig : bww_gather)[nc - 1](mc, kb, xc + k0, ldx, dyc, lddy, cols, msafe, tot);
+          /* one table element, not an element of (c ? table_a : table_b): gcc's
+           * object-size check misjudges the size of the latter */
+          (contig ? bww_contig[nc - 1] : bww_gather[nc - 1])(mc, kb, xc + k0, ldx, dyc, lddy, cols, msafe, tot);
         /* Chunk sums add up in dw: fp32 error grows ~(512 + M/512) eps, not ~M eps. */
         for (size_t j = 0; j < nc; j++)
           for (size_t kk = 0; kk < kb; kk++) {

@@ -34,7 +34,9 @@ static inline float orthoconv_avx2_hmax(__m256 v) {
 static inline __m256 orthoconv_avx2_act_elem(__m256 v, orthoconv_activation act) {
   switch (act) {
   case ORTHOCONV_ACT_RELU:
-    return _mm256_max_ps(v, _mm256_setzero_ps());
+    /* maxps returns its second operand unless the first is greater: 0 > v ? 0 : v,
+     * bit for bit the reference's v < 0 ? 0 : v (NaN and -0 pass through) */
+    return _mm256_max_ps(_mm256_setzero_ps(), v);
   case ORTHOCONV_ACT_SIGMOID: {
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 e = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_setzero_ps(), v));
@@ -44,7 +46,10 @@ static inline __m256 orthoconv_avx2_act_elem(__m256 v, orthoconv_activation act)
     return Sleef_tanhf8_u10avx2(v);
   case ORTHOCONV_ACT_GELU: {
     const __m256 e = Sleef_erff8_u10avx2(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
-    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    const __m256 r = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    /* -Inf: the limit -0, not the formula's -Inf * 0 = NaN */
+    const __m256 ninf = _mm256_cmp_ps(v, _mm256_set1_ps(-__builtin_inff()), _CMP_EQ_OQ);
+    return _mm256_blendv_ps(r, _mm256_set1_ps(-0.0f), ninf);
   }
   default:
     return v;

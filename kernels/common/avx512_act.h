@@ -18,7 +18,8 @@ static inline __mmask16 orthoconv_avx512_mask(size_t n) {
 static inline __m512 orthoconv_avx512_act_elem(__m512 v, orthoconv_activation act) {
   switch (act) {
   case ORTHOCONV_ACT_RELU:
-    return _mm512_max_ps(v, _mm512_setzero_ps());
+    /* 0 > v ? 0 : v (maxps keeps its second operand): NaN and -0 pass, as in the reference */
+    return _mm512_max_ps(_mm512_setzero_ps(), v);
   case ORTHOCONV_ACT_SIGMOID: {
     /* exp(-v) = inf for very negative v gives an exact 0, like the reference. */
     const __m512 one = _mm512_set1_ps(1.0f);
@@ -29,7 +30,10 @@ static inline __m512 orthoconv_avx512_act_elem(__m512 v, orthoconv_activation ac
     return Sleef_tanhf16_u10avx512f(v);
   case ORTHOCONV_ACT_GELU: {
     const __m512 e = Sleef_erff16_u10avx512f(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    const __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    /* -Inf: the limit -0, not the formula's -Inf * 0 = NaN */
+    const __mmask16 ninf = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-__builtin_inff()), _CMP_EQ_OQ);
+    return _mm512_mask_mov_ps(r, ninf, _mm512_set1_ps(-0.0f));
   }
   default:
     return v;

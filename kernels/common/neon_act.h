@@ -7,11 +7,12 @@
 #include "orthoconv.h"
 
 /* Element-wise activations; SOFTMAX is left to orthoconv_neon_softmax_row. The
- * forms match the scalar reference: relu maps NaN and -0 to +0 like y > 0 ? y : 0. */
+ * forms match the scalar reference: relu is v < 0 ? 0 : v, so NaN and -0 pass
+ * through (FMAX would also keep NaN, but turn -0 into +0). */
 ORTHOCONV_NEON_INLINE float32x4_t orthoconv_neon_act(float32x4_t v, orthoconv_activation act) {
   switch (act) {
   case ORTHOCONV_ACT_RELU:
-    return vbslq_f32(vcgtq_f32(v, vdupq_n_f32(0.0f)), v, vdupq_n_f32(0.0f));
+    return vbslq_f32(vcltq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(0.0f), v);
   case ORTHOCONV_ACT_SIGMOID:
     /* e^-x = inf for very negative x gives an exact 0, as in the reference. */
     return vdivq_f32(vdupq_n_f32(1.0f), vaddq_f32(vdupq_n_f32(1.0f), Sleef_expf4_u10advsimd(vnegq_f32(v))));
@@ -19,7 +20,9 @@ ORTHOCONV_NEON_INLINE float32x4_t orthoconv_neon_act(float32x4_t v, orthoconv_ac
     return Sleef_tanhf4_u10advsimd(v);
   case ORTHOCONV_ACT_GELU: {
     const float32x4_t e = Sleef_erff4_u10advsimd(vmulq_n_f32(v, 0.70710678118654752f));
-    return vmulq_f32(vmulq_n_f32(v, 0.5f), vaddq_f32(vdupq_n_f32(1.0f), e));
+    const float32x4_t r = vmulq_f32(vmulq_n_f32(v, 0.5f), vaddq_f32(vdupq_n_f32(1.0f), e));
+    /* -Inf: the limit -0, not the formula's -Inf * 0 = NaN */
+    return vbslq_f32(vceqq_f32(v, vdupq_n_f32(-__builtin_inff())), vdupq_n_f32(-0.0f), r);
   }
   default:
     return v;

@@ -59,7 +59,7 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
   const size_t n = K * N;
   if (!trainable) {
     for (size_t i = 0; i < n; i += 8)
-      sgd_vec(opt, w + i, grad + i, velocity ? velocity + i : NULL, orthoconv_avx2_ops_tail(n - i), n - i >= 8);
+      sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, orthoconv_avx2_ops_tail(n - i), n - i >= 8);
   } else if (N <= OPT_NMAX) {
     unsigned char rep[OPT_NMAX + 8];
     opt_repeat(trainable, N, rep);
@@ -68,7 +68,7 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
       const __m256i mk = opt_mask(rep, phase, orthoconv_avx2_ops_tail(n - i));
       phase = (phase + 8) % N;
       const int bits = orthoconv_avx2_ops_bits(mk);
-      if (bits) sgd_vec(opt, w + i, grad + i, velocity ? velocity + i : NULL, mk, bits == 0xff);
+      if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff);
     }
   } else {
     for (size_t k = 0; k < K; k++)
@@ -76,7 +76,7 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
         const __m256i mk = orthoconv_avx2_ops_live(trainable, n0, N - n0);
         const int bits = orthoconv_avx2_ops_bits(mk);
         const size_t i = k * N + n0;
-        if (bits) sgd_vec(opt, w + i, grad + i, velocity ? velocity + i : NULL, mk, bits == 0xff);
+        if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff);
       }
   }
 }

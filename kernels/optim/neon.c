@@ -50,7 +50,7 @@ void orthoconv_sgd_ukernel_1x4__neon_vec(const orthoconv_sgd *opt, size_t K, siz
     const size_t n = K * N;
     for (size_t i = 0; i < n; i += 4) {
       const size_t c = orthoconv_neon_lanes(n, i);
-      sgd_vec(opt, w + i, grad + i, velocity ? velocity + i : NULL, c, (1u << c) - 1);
+      sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, c, (1u << c) - 1);
     }
     return;
   }
@@ -58,7 +58,7 @@ void orthoconv_sgd_ukernel_1x4__neon_vec(const orthoconv_sgd *opt, size_t K, siz
     for (size_t n0 = 0; n0 < N; n0 += 4) {
       const size_t c = orthoconv_neon_lanes(N, n0), i = k * N + n0;
       const unsigned live = optim_live(trainable, n0, c);
-      if (live) sgd_vec(opt, w + i, grad + i, velocity ? velocity + i : NULL, c, live);
+      if (live) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, c, live);
     }
 }
 

@@ -22,10 +22,12 @@ void oracle_activation(double *r, size_t N, orthoconv_activation act) {
   double mx = -INFINITY, sum = 0.0;
   switch (act) {
   case ORTHOCONV_ACT_NONE: break;
-  case ORTHOCONV_ACT_RELU: for (size_t n = 0; n < N; n++) r[n] = r[n] > 0 ? r[n] : 0; break;
+  case ORTHOCONV_ACT_RELU: for (size_t n = 0; n < N; n++) r[n] = r[n] < 0 ? 0 : r[n]; break; /* NaN stays */
   case ORTHOCONV_ACT_SIGMOID: for (size_t n = 0; n < N; n++) r[n] = 1.0 / (1.0 + exp(-r[n])); break;
   case ORTHOCONV_ACT_TANH: for (size_t n = 0; n < N; n++) r[n] = tanh(r[n]); break;
-  case ORTHOCONV_ACT_GELU: for (size_t n = 0; n < N; n++) r[n] = 0.5 * r[n] * (1.0 + erf(r[n] / sqrt(2.0))); break;
+  case ORTHOCONV_ACT_GELU: /* the limit -0 at -Inf, where the formula gives -Inf * 0 */
+    for (size_t n = 0; n < N; n++) r[n] = r[n] == -INFINITY ? -0.0 : 0.5 * r[n] * (1.0 + erf(r[n] / sqrt(2.0)));
+    break;
   case ORTHOCONV_ACT_SOFTMAX:
     for (size_t n = 0; n < N; n++) mx = fmax(mx, r[n]);
     for (size_t n = 0; n < N; n++) sum += (r[n] = exp(r[n] - mx));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
+#include "select.h"
 
 int test_failures;
 
@@ -102,4 +103,21 @@ int within_bound(double got, double want, double bound) {
   if (isnan(want)) return isnan(got);
   if (isinf(want)) return got == want;
   return fabs(got - want) <= 1e-5 * bound;
+}
+
+int test_isa_arg(int argc, char **argv, int *exit_code) {
+  *exit_code = 2;
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s scalar|avx2|avx512|neon\n", argv[0]);
+    return -1;
+  }
+  for (int i = 0; i < 4; i++) {
+    if (strcmp(argv[1], orthoconv_isa_name((orthoconv_isa)i)) != 0) continue;
+    if (orthoconv_priv_isa_runnable((orthoconv_isa)i)) return i;
+    printf("ISA %s: not runnable on this CPU/build, skipped\n", argv[1]);
+    *exit_code = TEST_SKIP;
+    return -1;
+  }
+  fprintf(stderr, "%s: unknown ISA %s\n", argv[0], argv[1]);
+  return -1;
 }

@@ -39,6 +39,11 @@ size_t tmat_canaries_broken(const tmat *m);
 /* Bitwise equality of the elements of a and b (same shape). */
 int tmat_same_bits(const tmat *a, const tmat *b);
 
+/* The ISA named by argv[1] of a per-ISA test ("scalar", "avx2", ...). Returns it,
+ * or -1 after printing why, with *exit_code 2 (bad usage) or TEST_SKIP (this CPU
+ * or build cannot run it). */
+int test_isa_arg(int argc, char **argv, int *exit_code);
+
 /* |got - want| <= 1e-5 * bound, with NaN/inf never passing unless want is the same. */
 int within_bound(double got, double want, double bound);
 #endif
