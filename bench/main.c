@@ -30,6 +30,13 @@ static void context(void) {
       strcat(buf, orthoconv_isa_name((orthoconv_isa)isa));
     }
   ocb_context("ocb_cpu_isas", buf);
+  buf[0] = 0;
+  for (unsigned b = 1; b < (1u << ORTHOCONV_EXT_COUNT); b <<= 1)
+    if (c->exts & b) {
+      strcat(buf, buf[0] ? " " : "");
+      strcat(buf, orthoconv_priv_ext_name(b));
+    }
+  ocb_context("ocb_cpu_exts", buf);
   snprintf(buf, sizeof buf, "%u/%u/%u", c->l1d_kib, c->l2_kib, c->l3_kib);
   ocb_context("ocb_cache_kib_l1d_l2_l3", buf);
   ocb_context("ocb_isa_cap", orthoconv_isa_name(orthoconv_get_isa()));
@@ -44,6 +51,10 @@ static void context(void) {
   printf("orthoconv %s on %s (%s), ISAs: ", orthoconv_version(), c->brand, c->vendor);
   for (int isa = 0; isa <= ORTHOCONV_ISA_NEON; isa++)
     if (c->isa_mask & (1u << isa)) printf("%s ", orthoconv_isa_name((orthoconv_isa)isa));
+  printf("(extensions:");
+  for (unsigned b = 1; b < (1u << ORTHOCONV_EXT_COUNT); b <<= 1)
+    if (c->exts & b) printf(" %s", orthoconv_priv_ext_name(b));
+  printf("%s)", c->exts ? "" : " none");
   printf("\nprofile: %s\n", buf);
 }
 

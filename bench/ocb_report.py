@@ -93,6 +93,10 @@ def roofline(pr, c):
     peak = pr["fma"].get(isa_names.get(isa)) if isa >= 0 else None
     if peak is None and pr["fma"]:
         peak = max(pr["fma"].values())
+    # bf16 and int8: the dot-product instructions (vdpbf16ps, vpdpbusd) issue at the
+    # FMA rate here with 2 and 4 products a lane; a widening variant's own roof is lower.
+    if peak and c.get("op") in ("fwd_bf16", "qfwd"):
+        peak *= 2 if c["op"] == "fwd_bf16" else 4
     intensity = c["FLOPS"] / c["BYTES"]
     roof = min(peak, bw * intensity) if peak else bw * intensity
     return 100.0 * c["FLOPS"] / roof

@@ -77,6 +77,10 @@ static float *randv(size_t n) {
 }
 
 /* Runs every op with pool (NULL: the single-threaded calls) into y, dx, dw, db. */
+/* lp_too: the bf16 and int8 layers as well (on a few of the pools: their tasks
+ * are cut as the fp32 layer's, and under an emulator they cost as much again). */
+static int lp_too;
+
 static void run_ops(const orthoconv_threadpool *pool, const shape *s, bufs *b, int layer_too) {
   const size_t M = s->M, K = s->K, N = s->N;
   orthoconv_status st = pool ? orthoconv_forward_mt(pool, M, K, N, b->x, K, b->w, b->b, ORTHOCONV_ACT_GELU, b->y, N)
@@ -86,6 +90,8 @@ static void run_ops(const orthoconv_threadpool *pool, const shape *s, bufs *b, i
     st = pool ? orthoconv_layer_forward_mt(pool, b->layer, M, b->x, K, b->y + M * N, N)
               : orthoconv_layer_forward(b->layer, M, b->x, K, b->y + M * N, N);
     CHECK(st == ORTHOCONV_OK, "layer_forward %zux%zux%zu", M, K, N);
+  }
+  if (layer_too && lp_too) {
     st = pool ? orthoconv_layer_forward_bf16_mt(pool, b->lb, M, b->xb, K, b->y + 2 * M * N, N)
               : orthoconv_layer_forward_bf16(b->lb, M, b->xb, K, b->y + 2 * M * N, N);
     CHECK(st == ORTHOCONV_OK, "layer_forward_bf16 %zux%zux%zu", M, K, N);
@@ -112,7 +118,8 @@ static void compare(const char *what, const orthoconv_threadpool *pool, const sh
   const size_t M = s->M, K = s->K, N = s->N;
   run_ops(pool, s, got, 1);
   CHECK(same(ref->y, got->y, 2 * M * N), "%s: forward %zux%zux%zu differs from the single-threaded call", what, M, K, N);
-  CHECK(same(ref->y + 2 * M * N, got->y + 2 * M * N, 2 * M * N), "%s: bf16/int8 layer %zux%zux%zu differs", what, M, K, N);
+  CHECK(!lp_too || same(ref->y + 2 * M * N, got->y + 2 * M * N, 2 * M * N), "%s: bf16/int8 layer %zux%zux%zu differs", what,
+        M, K, N);
   CHECK(same(ref->dx, got->dx, M * K), "%s: backward data %zux%zux%zu differs", what, M, K, N);
   CHECK(same(ref->dw, got->dw, K * N) && same(ref->db, got->db, N), "%s: backward weights %zux%zux%zu differ", what, M,
         K, N);
@@ -136,6 +143,7 @@ static void one_shape(const shape *s) {
   free(wq), free(ws);
   bufs got = ref;
   got.y = randv(4 * M * N), got.dx = randv(M * K), got.dw = randv(K * N), got.db = randv(N);
+  lp_too = 1;
   run_ops(NULL, s, &ref, 1);
   static const size_t counts[] = { 1, 2, 3, 4, 8 };
   for (int order = 0; order < 3; order++)
@@ -144,9 +152,11 @@ static void one_shape(const shape *s) {
       const orthoconv_threadpool p = { &op, counts[c], order_parallel_for };
       char what[64];
       snprintf(what, sizeof what, "%s order, %zu threads", order == 0 ? "forward" : order == 1 ? "reverse" : "shuffled", counts[c]);
+      lp_too = c == 2 + (size_t)order; /* 3 threads forward, 4 reversed, 8 shuffled */
       compare(what, &p, s, &ref, &got);
     }
   for (size_t c = 1; c < 5; c++) {
+    lp_too = c == 1;
     thread_pool tp = { counts[c] };
     const orthoconv_threadpool p = { &tp, counts[c], thread_parallel_for };
     char what[64];
