@@ -17,11 +17,13 @@
  *  - stack: kernels keep small blocks of W or of partial sums on the stack, up to
  *    about 64 KiB per call (orthoconv_forward packs W for M > 64, backward
  *    data transposes W in blocks): threads that call in need at least 128 KiB.
- * Accuracy (shared/REFERENCE.md): every output is within 1e-5 * S of the exact
- * result before the activation, S = sum of |products| + |bias| (for dX, dW and
- * G the matching sums of |products|), on every ISA, while S <= FLT_MAX / 2
- * (about 1.7e38: then no partial sum, nor the difference of two outputs that
- * softmax forms, can overflow float).
+ * Accuracy (shared/REFERENCE.md): every output is within 1e-5 * S + n * FLT_TRUE_MIN
+ * of the exact result before the activation, S = sum of |products| + |bias|
+ * (for dX, dW and G the matching sums of |products|), n = number of terms (the
+ * absolute part matters only for results near the subnormal range, where the
+ * float grid is absolute), on every ISA, while S <= FLT_MAX / 2 (about 1.7e38:
+ * then no partial sum, nor the difference of two outputs that softmax forms,
+ * can overflow float).
  * Overflow: for S > FLT_MAX / 2 an output before the activation is within
  * 1e-5 * S or it is +Inf, -Inf or NaN, never a finite value further off, and the
  * activation applies to that. ISAs may then differ: the scalar reference sums
