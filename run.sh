@@ -175,6 +175,16 @@ run_tests() {
     fi
   fi
 
+  # ThreadSanitizer (gcc: it builds the kernels in seconds where clang takes minutes):
+  # only the tests that run threads, so only they are built.
+  echo "== build (ThreadSanitizer, the threaded tests)"
+  if setup_only build-tsan tests/test_concurrency tests/profile/test_profile_threads tests/test_dispatch -- \
+      -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbench=disabled -Dtools=false; then
+    TSAN_OPTIONS=halt_on_error=1 mtest "ThreadSanitizer" -C build-tsan --no-rebuild concurrency profile-threads dispatch
+  else
+    bad_steps+=("tsan build") failed=$((failed + 1))
+  fi
+
   echo "== build (libFuzzer harnesses, clang)"
   if build_fuzz && fuzz_seeds; then
     run_fuzzers 25
