@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two entry points of the README. Each installs the Debian packages it needs
 # (only those missing), builds, and runs:
-#   ./run.sh bench   build, quick-tune this machine, headline table vs anchors and roofline
+#   ./run.sh bench   build (build-bench/), quick-tune this machine, headline table vs anchors and roofline
 #   ./run.sh test    build and run every test: native, ASan+UBSan, emulated x86 CPUs, AArch64,
 #                    ThreadSanitizer, and each libFuzzer harness for a few seconds
 #   ./run.sh fuzz [SECONDS]  each libFuzzer harness for SECONDS (default 300)
@@ -10,9 +10,16 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 base_pkgs=(meson ninja-build pkgconf gcc g++ binutils libsleef-dev libbenchmark-dev)
-test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64)
+test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64 libpthreadpool-dev)
+# clang and libFuzzer: the harnesses of tests/fuzz.
 fuzz_pkgs=(clang libclang-rt-14-dev libfuzzer-14-dev)
-bench_pkgs=(libopenblas-dev libblis-dev libdnnl-dev libxnnpack-dev libxsmm-dev gnuplot-nox util-linux)
+# The PyTorch binding (bindings/torch): libtorch to build it, Debian's torch and
+# pytest for /usr/bin/python3 to test it.
+torch_pkgs=(libtorch-dev python3-torch python3-pytest)
+# llvm-16 (llvm-mca with Neoverse N2 / Zen 4 tables; llvm: the fallback) and the
+# AArch64 compiler: bench/mca_loops.py, the NEON loops on paper.
+bench_pkgs=(libopenblas-dev libblis-dev libdnnl-dev libxnnpack-dev libxsmm-dev gnuplot-nox util-linux
+  llvm llvm-16 gcc-aarch64-linux-gnu libpthreadpool-dev)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
@@ -55,7 +62,7 @@ build_fuzz() {
   CC=clang setup_only build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/}" tests/fuzz/profile_seeds -- \
     -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
     "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
-    -Dkernel_args=-fno-sanitize=undefined,-fno-sanitize=fuzzer-no-link -Dfuzz=true -Dbench=disabled -Dtools=false
+    -Dkernel_args=-fno-sanitize=undefined,-fno-sanitize=fuzzer-no-link -Dfuzz=true -Dbench=disabled -Dtools=false -Dtorch=disabled
 }
 
 # Seeds: the API harness's from the repository; the profile harnesses' written now by
@@ -129,20 +136,20 @@ mtest() { # label, meson test args...
 }
 
 run_tests() {
-  ensure_pkgs "${base_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" || { echo "package installation failed"; exit 1; }
+  ensure_pkgs "${base_pkgs[@]}" "${test_pkgs[@]}" "${torch_pkgs[@]}" "${fuzz_pkgs[@]}" || { echo "package installation failed"; exit 1; }
   # A profile or ISA cap of the user's own must not steer what the tests select.
   unset ORTHOCONV_PROFILE ORTHOCONV_ISA
   export XDG_CACHE_HOME="$top/build-test-cache"
   mkdir -p "$XDG_CACHE_HOME"
   local arch
   arch=$(uname -m)
-  echo "== build (native, release)"
-  setup build -Dbuildtype=release || { echo "native build failed"; exit 1; }
+  echo "== build (native, release, with the PyTorch binding)"
+  setup build -Dbuildtype=release -Dtorch=enabled || { echo "native build failed"; exit 1; }
   mtest "native suite" -C build
 
   echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
   if setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dc_args=-fno-sanitize-recover=all -Dbench=disabled; then
+      -Dc_args=-fno-sanitize-recover=all -Dbench=disabled -Dtorch=disabled; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 mtest "sanitizer suite" -C build-asan
   else
     bad_steps+=("sanitizer build") failed=$((failed + 1))
@@ -150,16 +157,25 @@ run_tests() {
 
   if [ "$arch" = x86_64 ]; then
     # Real CPUID answers from an emulated CPU: dispatch must pick exactly that ISA.
-    ORTHOCONV_EXPECT_ISA=avx2 mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
-      --no-suite package --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
-    ORTHOCONV_EXPECT_ISA=scalar mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
-      --no-suite package --wrapper 'qemu-x86_64 -cpu Nehalem' --timeout-multiplier 4
+    # (Not the torch suite: Python and libtorch under qemu would take far too long.)
+    # ORTHOCONV_EXPECT_EXTS: the ISA extensions (bf16, VNNI) detection must find: none there.
+    ORTHOCONV_EXPECT_ISA=avx2 ORTHOCONV_EXPECT_EXTS= mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
+      --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
+    ORTHOCONV_EXPECT_ISA=scalar ORTHOCONV_EXPECT_EXTS= mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
+      --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Nehalem' --timeout-multiplier 4
   fi
 
   if [ -f cross/aarch64-linux-gnu.ini ] && [ "$arch" != aarch64 ]; then
     echo "== build (AArch64 cross, run under qemu-aarch64)"
-    if setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release -Dbench=disabled; then
-      ORTHOCONV_EXPECT_ISA=neon mtest "AArch64 suite under qemu-aarch64" -C build-aarch64 --timeout-multiplier 4
+    if setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release -Dbench=disabled -Dtorch=disabled; then
+      # qemu-aarch64's default CPU is "max": every extension (dot product, bf16, i8mm).
+      ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS="asimddp bf16 i8mm" mtest "AArch64 suite under qemu-aarch64" \
+        -C build-aarch64 --timeout-multiplier 4
+      # Cores without them: the bf16 and int8 paths and dispatch must not use them.
+      QEMU_CPU=cortex-a57 ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS= mtest "AArch64 Cortex-A57 (no dotprod, bf16, i8mm)" \
+        -C build-aarch64 --no-rebuild --suite lowprec --suite dispatch --timeout-multiplier 4
+      QEMU_CPU=neoverse-n1 ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS=asimddp mtest "AArch64 Neoverse-N1 (dotprod only)" \
+        -C build-aarch64 --no-rebuild --suite lowprec --suite dispatch --timeout-multiplier 4
     else
       bad_steps+=("aarch64 build") failed=$((failed + 1))
     fi
@@ -179,7 +195,7 @@ run_tests() {
   # only the tests that run threads, so only they are built.
   echo "== build (ThreadSanitizer, the threaded tests)"
   if setup_only build-tsan tests/test_concurrency tests/profile/test_profile_threads tests/test_dispatch -- \
-      -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbench=disabled -Dtools=false; then
+      -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbench=disabled -Dtools=false -Dtorch=disabled; then
     TSAN_OPTIONS=halt_on_error=1 mtest "ThreadSanitizer" -C build-tsan --no-rebuild concurrency profile-threads dispatch
   else
     bad_steps+=("tsan build") failed=$((failed + 1))
@@ -215,24 +231,59 @@ run_fuzz() { # seconds per harness
 
 run_bench() {
   ensure_pkgs "${base_pkgs[@]}" "${bench_pkgs[@]}" || { echo "package installation failed"; exit 1; }
-  echo "== build (native, release)"
-  setup build -Dbuildtype=release -Dbench=enabled || exit 1
+  # Its own build directory, configured only now that the anchors are installed:
+  # the test run's "build" may have been configured before, and Meson keeps a
+  # "not found" across reconfigures. No test suite here: less to compile.
+  local dir=build-bench opts=(-Dbuildtype=release -Dbench=enabled -Dtests=false)
+  echo "== build (native, release, benchmarks) in $dir"
+  setup "$dir" "${opts[@]}" || exit 1
+  if ! bench/anchor_check.sh "$dir" >/dev/null; then
+    echo "== $dir lacks an anchor whose package is installed (a cached Meson 'not found'): re-probing from scratch"
+    { meson setup --wipe "$dir" "${opts[@]}" >/dev/null && ninja -C "$dir" >/dev/null; } || exit 1
+  fi
   local cpu out
-  cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo | tr -cs 'A-Za-z0-9' '-' | sed 's/-$//')
-  [ -n "$cpu" ] || cpu=$(uname -m)
+  cpu=$(bench/cpu_class.sh)
   out="$top/results/$cpu"
   mkdir -p "$out"
-  if [ -x build/tune/cli/orthoconv-tune ]; then
+  if [ -x "$dir/tune/cli/orthoconv-tune" ]; then
     echo "== quick tune of this machine -> $out/profile.txt"
-    build/tune/cli/orthoconv-tune --quick -o "$out/profile.txt" || echo "(tuning failed: benchmarks use the built-in defaults)"
+    "$dir/tune/cli/orthoconv-tune" --quick -o "$out/profile.txt" || echo "(tuning failed: benchmarks use the built-in defaults)"
   fi
   [ -f "$out/profile.txt" ] && export ORTHOCONV_PROFILE="$out/profile.txt"
   if [ -x bench/run_bench.sh ]; then
-    bench/run_bench.sh build results "$@"
+    bench/run_bench.sh "$dir" results "$@" || exit 1
   else
     echo "bench/run_bench.sh is missing"
     exit 1
   fi
+  # The kernels' hot loops in llvm-mca's core models (NEON: no Arm hardware
+  # here), the x86 ones beside this machine's measurements as a check.
+  echo
+  echo "== hot loops on paper (llvm-mca model estimate) -> bench/results/mca.md"
+  local kept="bench/results/$cpu/summary.json"
+  mkdir -p bench/results
+  /usr/bin/python3 bench/mca_loops.py $([ -f "$kept" ] && echo --measured "$kept") >bench/results/mca.md.tmp &&
+    mv bench/results/mca.md.tmp bench/results/mca.md && cat bench/results/mca.md
+  run_torch_bench "$out" "$dir"
+}
+
+# The PyTorch binding's table (issue 13), when torch is installed: built by the
+# bench's build (-Dtorch=auto finds libtorch-dev), else by the test run's, and
+# importable by Debian's python.
+run_torch_bench() { # output folder, bench build dir
+  local bdir=$2
+  [ -f "$bdir/bindings/torch/orthoconv_torch/liborthoconv_torch.so" ] || bdir=build
+  local lib=$bdir/bindings/torch/orthoconv_torch/liborthoconv_torch.so
+  if [ ! -f "$lib" ] || ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    echo "== PyTorch binding: not benchmarked (needs libtorch-dev and python3-torch)"
+    return 0
+  fi
+  local pin=() core=${OCB_CORE:-1}
+  [ "$core" -lt "$(nproc)" ] || core=0
+  command -v taskset >/dev/null && pin=(taskset -c "$core")
+  echo
+  PYTHONPATH="$top/$bdir/bindings/torch" OMP_NUM_THREADS=1 "${pin[@]}" /usr/bin/python3 \
+    bindings/torch/bench/bench_torch.py --out "$1/torch-$(date -u +%Y%m%dT%H%M%SZ).md"
 }
 
 case "${1:-}" in

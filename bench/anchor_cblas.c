@@ -68,7 +68,7 @@ static void run(void *ctx, const ocb_case *c, ocb_io *io) {
 static void load(const char *name, const char *path, const char *threads_fn) {
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
-    printf("anchor %s: skipped: cannot load %s (%s)\n", name, path, dlerror());
+    ocb_anchor_missing(name, "cannot load %s (%s)", path, dlerror());
     return;
   }
   blas *b = calloc(1, sizeof *b);
@@ -78,12 +78,16 @@ static void load(const char *name, const char *path, const char *threads_fn) {
   b->ssyrk = (ssyrk_fn *)dlsym(h, "cblas_ssyrk");
   void (*set_threads)(int) = (void (*)(int))dlsym(h, threads_fn);
   if (!b->sgemm || !b->ssyrk) {
-    printf("anchor %s: skipped: %s has no cblas_sgemm/cblas_ssyrk\n", name, path);
+    ocb_anchor_missing(name, "%s has no cblas_sgemm/cblas_ssyrk", path);
     return;
   }
-  if (set_threads) set_threads(1);
-  else printf("anchor %s: note: no %s in %s, relying on *_NUM_THREADS=1\n", name, threads_fn, path);
-  printf("anchor %s: %s, 1 thread\n", name, path);
+  if (set_threads) set_threads(ocb_threads);
+  else if (ocb_threads > 1) {
+    ocb_anchor_missing(name, "%s has no %s: cannot be run on %d threads", path, threads_fn, ocb_threads);
+    return;
+  }
+  ocb_anchor_ok(name, "%s, %d thread%s (%s)", path, ocb_threads, ocb_threads > 1 ? "s" : "",
+                set_threads ? threads_fn : "no thread call: *_NUM_THREADS=1");
   static const ocb_op ops[] = { OCB_FWD, OCB_BWD_DATA, OCB_BWD_WEIGHTS, OCB_REG };
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     const ocb_impl im = { .name = name, .op = ops[i], .anchor = 1, .isa = -1, .data = b,
@@ -96,11 +100,11 @@ void ocb_add_cblas(void) {
 #ifdef OCB_OPENBLAS_LIB
   load("openblas", OCB_OPENBLAS_LIB, "openblas_set_num_threads");
 #else
-  printf("anchor openblas: skipped: not found by Meson when this bench was built\n");
+  ocb_anchor_missing("openblas", OCB_NOT_CONFIGURED("openblas by pkg-config or -lopenblas; Debian: libopenblas-dev"));
 #endif
 #ifdef OCB_BLIS_LIB
   load("blis", OCB_BLIS_LIB, "bli_thread_set_num_threads");
 #else
-  printf("anchor blis: skipped: not found by Meson when this bench was built\n");
+  ocb_anchor_missing("blis", OCB_NOT_CONFIGURED("-lblis; Debian: libblis-dev"));
 #endif
 }

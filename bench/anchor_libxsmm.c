@@ -44,11 +44,17 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
 }
 
 void ocb_add_libxsmm(void) {
+  if (ocb_threads > 1) {
+    ocb_anchor_missing("libxsmm", "this anchor runs one thread (its small-GEMM JIT kernels, tiled here): not in the %d-thread table", ocb_threads);
+    return;
+  }
   libxsmm_init();
-  printf("anchor libxsmm: %s, JIT small GEMM over tiles of %d rows, 1 thread\n", LIBXSMM_VERSION, TILE);
+  ocb_anchor_ok("libxsmm", "%s, JIT small GEMM over tiles of %d rows, 1 thread", LIBXSMM_VERSION, TILE);
   const ocb_impl im = { .name = "libxsmm", .op = OCB_FWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run };
   ocb_impl_add(&im);
 }
 #else
-void ocb_add_libxsmm(void) { printf("anchor libxsmm: skipped: not found by Meson when this bench was built\n"); }
+void ocb_add_libxsmm(void) {
+  ocb_anchor_missing("libxsmm", OCB_NOT_CONFIGURED("libxsmm and libxsmmnoblas by pkg-config; Debian: libxsmm-dev"));
+}
 #endif

@@ -32,18 +32,25 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
     xnn_setup_fully_connected_nc_f32(x->op, c->M, io->x, io->y, NULL);
     x->x = io->x, x->y = io->y;
   }
-  xnn_run_operator(x->op, NULL);
+  xnn_run_operator(x->op, (pthreadpool_t)ocb_tpool);
 }
 
 void ocb_add_xnnpack(void) {
   if (xnn_initialize(NULL) != xnn_status_success) {
-    printf("anchor xnnpack: skipped: xnn_initialize failed (CPU not supported?)\n");
+    ocb_anchor_missing("xnnpack", "xnn_initialize failed (CPU not supported?)");
     return;
   }
-  printf("anchor xnnpack: fully connected f32, no thread pool (1 thread)\n");
+  if (ocb_threads > 1 && !ocb_tpool) {
+    ocb_anchor_missing("xnnpack", "no pthreadpool in this build: cannot be run on %d threads", ocb_threads);
+    return;
+  }
+  if (ocb_tpool) ocb_anchor_ok("xnnpack", "fully connected f32, pthreadpool of %d threads", ocb_threads);
+  else ocb_anchor_ok("xnnpack", "fully connected f32, no thread pool (1 thread)");
   const ocb_impl im = { .name = "xnnpack", .op = OCB_FWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run };
   ocb_impl_add(&im);
 }
 #else
-void ocb_add_xnnpack(void) { printf("anchor xnnpack: skipped: not found by Meson when this bench was built\n"); }
+void ocb_add_xnnpack(void) {
+  ocb_anchor_missing("xnnpack", OCB_NOT_CONFIGURED("-lXNNPACK with xnnpack.h; Debian: libxnnpack-dev"));
+}
 #endif

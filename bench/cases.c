@@ -7,12 +7,13 @@
 #include "check.h"
 #include "data.h"
 #include "impl.h"
+#include "lowprec.h"
 #include "ocb.h"
 #include "orthoconv.h"
 #include "registry.h"
 
 static const char *const op_names[OCB_NOPS] = { "fwd", "bwd_data", "bwd_weights", "gram", "reg",
-                                                "reg_grad", "sgd", "adamw" };
+                                                "reg_grad", "sgd", "adamw", "fwd_bf16", "qfwd" };
 static const char *const act_names[] = { "none", "relu", "sigmoid", "tanh", "gelu", "softmax" };
 static const char *const reg_names[] = { "SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS" };
 
@@ -31,6 +32,7 @@ static void work(const ocb_case *c, double *flops, double *bytes) {
   /* Memory-bound: no flop count, the roofline is the bandwidth. */
   case OCB_SGD: *flops = 0; *bytes = f * (K * N + 4 * K * Nt); break;
   case OCB_ADAMW: *flops = 0; *bytes = f * (K * N + 6 * K * Nt); break;
+  case OCB_FWD_BF16: case OCB_QFWD: ocb_lp_work(c, flops, bytes); break;
   default: *flops = *bytes = 0;
   }
 }
@@ -64,6 +66,7 @@ static int ready(ocb_case *c, ocb_data *d, ocb_io *io) {
   if (!c->ctx) return 0;
   reset_state(c, d);
   c->im->run(c->ctx, c, io);
+  if (c->im->finish) c->im->finish(c->ctx, c, io);
   if (!ocb_check(c, d, io, c->err, sizeof c->err)) return 0;
   c->state = 1;
   return 1;
@@ -136,6 +139,12 @@ static void add(ocb_case c, int full) {
       snprintf(extra, sizeof extra, "/frozen:%d", c.nfrozen);
     if (c.op == OCB_REG) snprintf(extra, sizeof extra, "/reg:%s/frozen:%d", reg_names[c.reg], c.nfrozen);
     if (c.op == OCB_SGD && c.nesterov) strncat(extra, "/nesterov", sizeof extra - strlen(extra) - 1);
+    if (ocb_threads > 1) {
+      /* Only what runs on the pool: the API and the anchors, not the raw kernels. */
+      if (!im->anchor && !im->api_op) continue;
+      const size_t l = strlen(extra);
+      snprintf(extra + l, sizeof extra - l, "/threads:%d", ocb_threads);
+    }
     snprintf(name, sizeof name, "%s/%s/M:%zu/K:%zu/N:%zu%s/%s", op_names[c.op], im->name, c.M, c.K, c.N,
              extra, c.cold ? "cold" : "warm");
     ocb_register(name, body, &c, sizeof c);
@@ -160,10 +169,14 @@ void ocb_register_cases(int full) {
     for (size_t i = 0; i < 4; i++) {
       const size_t M = headline_m[i];
       if (s > 0 && (M == 1 || M == 50176)) continue;
-      ocb_case c = make(OCB_FWD, M, K, N);
-      add(c, full);
-      c.cold = 1;
-      if (M >= 3136 && (s == 0 || full)) add(c, full);
+      /* fp32, bf16 and int8 side by side: the same shapes, the same run. */
+      static const ocb_op fwd_ops[] = { OCB_FWD, OCB_FWD_BF16, OCB_QFWD };
+      for (size_t o = 0; o < 3; o++) {
+        ocb_case c = make(fwd_ops[o], M, K, N);
+        add(c, full);
+        c.cold = 1;
+        if (M >= 3136 && (s == 0 || full)) add(c, full);
+      }
     }
   }
   if (full) /* the fused epilogues, where they cost most relative to the GEMM */
@@ -221,4 +234,29 @@ void ocb_register_cases(int full) {
       add(c, full);
     }
   }
+}
+
+void ocb_register_shape_grid(void) {
+  static const size_t kn[][2] = { { 1024, 10 }, { 100, 7 }, { 64, 16 }, { 1024, 32 },
+                                  { 256, 64 }, { 512, 64 }, { 512, 128 }, { 2048, 1000 } };
+  static const size_t ms[] = { 1, 49, 3136 };
+  for (size_t s = 0; s < sizeof kn / sizeof kn[0]; s++)
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) add(make(OCB_FWD, ms[i], kn[s][0], kn[s][1]), 0);
+  static const size_t bk[][2] = { { 512, 64 }, { 512, 128 } };
+  for (size_t s = 0; s < 2; s++) {
+    add(make(OCB_BWD_DATA, 3136, bk[s][0], bk[s][1]), 0);
+    add(make(OCB_BWD_WEIGHTS, 3136, bk[s][0], bk[s][1]), 0);
+  }
+}
+
+void ocb_register_thread_cases(void) {
+  static const size_t ms[] = { 49, 3136, 50176 };
+  for (size_t i = 0; i < 3; i++) {
+    ocb_case c = make(OCB_FWD, ms[i], 1024, 10);
+    add(c, 0);
+    c.cold = 1;
+    if (ms[i] >= 3136) add(c, 0);
+  }
+  add(make(OCB_BWD_DATA, 3136, 1024, 10), 0);
+  add(make(OCB_BWD_WEIGHTS, 3136, 1024, 10), 0);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "orthoconv.h"
+#include "lowprec.h"
 
 #define TOL 1e-5
 
@@ -192,6 +193,7 @@ int ocb_check(const ocb_case *c, ocb_data *d, const ocb_io *io, char *err, size_
     }
   case OCB_REG_GRAD: return check_reg_grad(c, d, io, err, errlen);
   case OCB_SGD: case OCB_ADAMW: return check_untouched(c, d->w, io->wmut, "w", err, errlen);
+  case OCB_FWD_BF16: case OCB_QFWD: return ocb_lp_check(c, d, io, err, errlen);
   default: return 1;
   }
 }

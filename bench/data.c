@@ -1,4 +1,5 @@
 #include "data.h"
+#include "lowprec.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +58,7 @@ ocb_io ocb_io_warm(const ocb_case *c, ocb_data *d) {
     .y = d->y, .dx = d->dx, .dw = d->dw, .dbias = d->dbias, .g = d->g, .grad = d->grad,
     .wmut = d->wmut, .m = d->m, .v = d->v, .vel = d->vel,
   };
+  if (ocb_is_lp(c->op)) ocb_lp_io(d, &io);
   return io;
 }
 
@@ -75,6 +77,7 @@ static float *pool;
 static size_t pool_floats;
 
 ocb_cold ocb_cold_for(const ocb_case *c) {
+  if (ocb_is_lp(c->op)) return ocb_lp_cold_for(c);
   size_t a, b;
   cold_parts(c, &a, &b);
   const size_t slot = (a + 15) / 16 * 16 + (b + 15) / 16 * 16;
@@ -94,6 +97,10 @@ ocb_cold ocb_cold_for(const ocb_case *c) {
 }
 
 void ocb_cold_io(const ocb_cold *cold, const ocb_case *c, size_t i, ocb_io *io) {
+  if (ocb_is_lp(c->op)) {
+    ocb_lp_cold_io(cold, c, i, io);
+    return;
+  }
   size_t a, b;
   cold_parts(c, &a, &b);
   float *p = cold->base + (i % cold->slots) * cold->slot_floats;

@@ -3,6 +3,7 @@
 #ifndef OCB_DATA_H
 #define OCB_DATA_H
 #include <stddef.h>
+#include <stdint.h>
 #include "impl.h"
 
 /* 64-byte aligned, zeroed; aborts when memory is short (a bench cannot go on). */
@@ -16,6 +17,10 @@ typedef struct ocb_data {
   float *y, *dx, *dw, *dbias, *g, *grad;  /* outputs */
   float *wmut, *m, *v, *vel;              /* optimizer state */
   double *dw_exact, *dw_bound;            /* oracle of dW, computed on first use */
+  /* x and w in bf16 and in 8 bits, made on first use by a bf16 or int8 case (lowprec.c) */
+  uint16_t *xb, *wb;
+  uint8_t *xq;
+  int8_t *wq;
 } ocb_data;
 
 /* The warm set of a shape, created on first use and kept. */

@@ -16,6 +16,7 @@ static void run(void *ctx, const ocb_case *c, ocb_io *io) {
 }
 
 void ocb_add_gccloop(void) {
+  if (ocb_threads > 1) return; /* a one-thread baseline */
   if (!(orthoconv_priv_cpu_get()->isa_mask & (1u << ORTHOCONV_ISA_AVX2))) {
     printf("anchor gcc-O3-avx2: skipped: this CPU does not run AVX2\n");
     return;

@@ -10,6 +10,10 @@
 #include "orthoconv.h"
 #include "registry.h"
 #include "select.h"
+#include "fwd/driver.h"
+#ifdef OCB_HAVE_PTHREADPOOL
+#include "orthoconv_pthreadpool.h"
+#endif
 
 static const orthoconv_sgd sgd_opt = { 0.01f, 0.9f, 1e-4f, 0 };
 static const orthoconv_adamw adamw_opt = { 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f };
@@ -35,12 +39,20 @@ static void *api_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io
 static void api_run(void *ctx, const ocb_case *c, ocb_io *io) {
   api_ctx *x = ctx;
   const size_t M = c->M, K = c->K, N = c->N;
+#ifdef OCB_HAVE_PTHREADPOOL
+  const orthoconv_threadpool tp = orthoconv_threadpool_from_pthreadpool((pthreadpool_t)ocb_tpool);
+  const orthoconv_threadpool *pool = ocb_tpool ? &tp : NULL; /* NULL: the calling thread */
+#else
+  const orthoconv_threadpool *pool = NULL;
+#endif
   switch ((orthoconv_op)(c->im->api_op - 1)) {
-  case ORTHOCONV_OP_LAYER_FORWARD: orthoconv_layer_forward(x->layer, M, io->x, K, io->y, N); break;
-  case ORTHOCONV_OP_FORWARD: orthoconv_forward(M, K, N, io->x, K, io->w, io->bias, (orthoconv_activation)c->act, io->y, N); break;
-  case ORTHOCONV_OP_BACKWARD_DATA: orthoconv_backward_data(M, K, N, io->dy, N, io->w, io->dx, K); break;
+  case ORTHOCONV_OP_LAYER_FORWARD: orthoconv_layer_forward_mt(pool, x->layer, M, io->x, K, io->y, N); break;
+  case ORTHOCONV_OP_FORWARD:
+    orthoconv_forward_mt(pool, M, K, N, io->x, K, io->w, io->bias, (orthoconv_activation)c->act, io->y, N);
+    break;
+  case ORTHOCONV_OP_BACKWARD_DATA: orthoconv_backward_data_mt(pool, M, K, N, io->dy, N, io->w, io->dx, K); break;
   case ORTHOCONV_OP_BACKWARD_WEIGHTS:
-    orthoconv_backward_weights(M, K, N, io->x, K, io->dy, N, io->trainable, io->dw, io->dbias);
+    orthoconv_backward_weights_mt(pool, M, K, N, io->x, K, io->dy, N, io->trainable, io->dw, io->dbias, NULL, 0);
     break;
   case ORTHOCONV_OP_GRAM: orthoconv_gram(K, N, io->w, io->g); break;
   case ORTHOCONV_OP_REG_GRAD:
@@ -53,6 +65,7 @@ static void api_run(void *ctx, const ocb_case *c, ocb_io *io) {
     break;
   }
   case ORTHOCONV_OP_ADAMW: orthoconv_adamw_step(&adamw_opt, ++x->t, K, N, io->wmut, io->grad, io->m, io->v, io->trainable); break;
+  default: break; /* the bf16 and int8 layers: impl_orthoconv_lp.c */
   }
 }
 
@@ -64,7 +77,7 @@ static void add_api(const char *name, ocb_op op, orthoconv_op api) {
 
 /* ---- the kernel lists ---- */
 
-typedef struct k_ctx { const orthoconv_ukernel *k; int t[ORTHOCONV_MAX_TUNABLES]; const float *w; size_t step; } k_ctx;
+typedef struct k_ctx { const orthoconv_ukernel *k; int t[ORTHOCONV_MAX_TUNABLES]; orthoconv_priv_fwd_w w; size_t step; } k_ctx;
 
 static void *k_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io, char *err, size_t n) {
   const orthoconv_ukernel *k = im->data;
@@ -72,19 +85,26 @@ static void *k_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io, 
     snprintf(err, n, "skipped: this CPU cannot run %s", orthoconv_isa_name(k->isa));
     return NULL;
   }
+  if (!orthoconv_priv_ukernel_applies(k, c->K, c->N)) {
+    snprintf(err, n, "skipped: K=%zu N=%zu is outside %s's rule", c->K, c->N, k->name);
+    return NULL;
+  }
   k_ctx *x = calloc(1, sizeof *x);
   if (!x) abort();
   x->k = k;
   for (unsigned i = 0; i < k->ntunables; i++) x->t[i] = k->tunables[i].def;
-  x->w = io->w;
+  x->w.kn = io->w;
+  /* A K16 or panel variant reads W packed once, as a layer holds it. */
   if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_K16) {
-    float *p = ocb_alloc(orthoconv_priv_pack_k16_floats(c->K, c->N));
-    orthoconv_priv_pack_k16(c->K, c->N, io->w, p);
-    x->w = p;
-  } else if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout != ORTHOCONV_W_KN) {
-    snprintf(err, n, "skipped: the bench does not know W layout %d", k->wlayout);
-    free(x);
-    return NULL;
+    x->w.npad = (c->N + k->nr - 1) / k->nr * k->nr;
+    float *p = ocb_alloc(orthoconv_priv_pack_k16_floats(c->K, x->w.npad));
+    orthoconv_priv_pack_k16(c->K, c->N, x->w.npad, io->w, p);
+    x->w.k16 = p;
+  } else if (k->op == ORTHOCONV_OP_FORWARD && k->wlayout == ORTHOCONV_W_PANEL) {
+    float *p = ocb_alloc(orthoconv_priv_pack_panel_floats(c->K, c->N, k->nr));
+    orthoconv_priv_pack_panel(c->K, c->N, k->nr, io->w, p);
+    x->w.panel = p;
+    x->w.panel_nr = k->nr;
   }
   return x;
 }
@@ -95,7 +115,7 @@ static void k_run(void *ctx, const ocb_case *c, ocb_io *io) {
   const size_t M = c->M, K = c->K, N = c->N;
   switch (k->op) {
   case ORTHOCONV_OP_FORWARD:
-    k->fn.fwd(M, K, N, io->x, K, x->w, io->bias, (orthoconv_activation)c->act, io->y, N, x->t);
+    orthoconv_priv_fwd_drive(k, x->t, M, K, N, io->x, K, &x->w, io->bias, (orthoconv_activation)c->act, io->y, N);
     break;
   case ORTHOCONV_OP_BACKWARD_DATA: k->fn.bwd_data(M, K, N, io->dy, N, io->w, io->dx, K, x->t); break;
   case ORTHOCONV_OP_BACKWARD_WEIGHTS:
@@ -133,8 +153,7 @@ static int ocb_op_of(orthoconv_op op) {
   }
 }
 
-/* "orthoconv_fwd_ukernel_2x10__avx512_dot" -> "k:2x10__avx512_dot". */
-static const char *short_name(const char *name) {
+const char *ocb_short_name(const char *name) {
   const char *u = strstr(name, "_ukernel_");
   const char *tail = u ? u + strlen("_ukernel_") : name;
   char *s = malloc(strlen(tail) + 3);
@@ -157,7 +176,7 @@ void ocb_add_orthoconv(void) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
     const int op = ocb_op_of(k->op);
     if (op < 0) continue;
-    const ocb_impl im = { .name = short_name(k->name), .op = (ocb_op)op, .isa = (int)k->isa,
+    const ocb_impl im = { .name = ocb_short_name(k->name), .op = (ocb_op)op, .isa = (int)k->isa,
                           .data = k, .prepare = k_prepare, .run = k_run };
     ocb_impl_add(&im);
   }

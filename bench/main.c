@@ -1,12 +1,16 @@
 /* orthoconv-bench: our kernels, the anchors and the roofline probes, in one
  * process on one core. Google Benchmark's flags all apply; --ocb_full adds the
- * general shapes, cold runs of them, activations and frozen-filter variants. */
+ * general shapes, cold runs of them, activations and frozen-filter variants;
+ * --ocb_anchors only says which anchors this build has (and why not) and exits. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cases.h"
 #include "cpu.h"
 #include "impl.h"
+#ifdef OCB_HAVE_PTHREADPOOL
+#include <pthreadpool.h>
+#endif
 #include "ocb.h"
 #include "orthoconv.h"
 #include "probe.h"
@@ -32,6 +36,9 @@ static void context(void) {
   ocb_context("ocb_version", orthoconv_version());
   snprintf(buf, sizeof buf, "%016llx", (unsigned long long)orthoconv_priv_ukernel_list_hash());
   ocb_context("ocb_kernel_list_hash", buf);
+  /* The library reads no profile by itself (only $ORTHOCONV_PROFILE at start-up):
+   * the bench asks for the default search, as a host program would. */
+  (void)orthoconv_profile_load(NULL);
   orthoconv_profile_status(buf, sizeof buf);
   ocb_context("ocb_profile", buf);
   printf("orthoconv %s on %s (%s), ISAs: ", orthoconv_version(), c->brand, c->vendor);
@@ -41,13 +48,39 @@ static void context(void) {
 }
 
 int main(int argc, char **argv) {
-  int full = 0;
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--ocb_full") == 0) {
-      full = 1;
+  int full = 0, grid = 0, anchors_only = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--ocb_threads=", 14) == 0) {
+      ocb_threads = atoi(argv[i] + 14);
+      if (ocb_threads < 1 || ocb_threads > 1024) {
+        fprintf(stderr, "bad %s\n", argv[i]);
+        return 2;
+      }
+      memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
+      argc--, i--;
+      continue;
+    }
+    int *flag = strcmp(argv[i], "--ocb_full") == 0 ? &full
+              : strcmp(argv[i], "--ocb_shapes") == 0 ? &grid
+              : strcmp(argv[i], "--ocb_anchors") == 0 ? &anchors_only : NULL;
+    if (flag) {
+      *flag = 1;
       memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof *argv);
       argc--, i--;
     }
+  }
+  if (ocb_threads > 1) {
+#ifdef OCB_HAVE_PTHREADPOOL
+    ocb_tpool = pthreadpool_create((size_t)ocb_threads);
+#endif
+    if (!ocb_tpool) {
+      fprintf(stderr, "--ocb_threads=%d needs pthreadpool (Debian: libpthreadpool-dev)\n", ocb_threads);
+      return 2;
+    }
+    char t[32];
+    snprintf(t, sizeof t, "%d", ocb_threads);
+    ocb_context("ocb_threads", t);
+  }
   context();
   ocb_add_orthoconv();
   ocb_add_cblas();
@@ -55,8 +88,13 @@ int main(int argc, char **argv) {
   ocb_add_xnnpack();
   ocb_add_libxsmm();
   ocb_add_gccloop();
+  ocb_add_orthoconv_lp();
+  ocb_add_xnnpack_lp();
   fflush(stdout);
+  if (anchors_only) return 0;
   ocb_register_probes();
-  ocb_register_cases(full);
+  if (ocb_threads > 1) ocb_register_thread_cases();
+  else if (grid) ocb_register_shape_grid();
+  else ocb_register_cases(full);
   return ocb_run(&argc, argv);
 }

@@ -1,8 +1,10 @@
 #include <stdio.h>
+#include <string.h>
 #include "cpu.h"
 #include "data.h"
 #include "ocb.h"
 #include "orthoconv.h"
+#include "impl.h"
 #include "probe.h"
 
 typedef float fma_fn(size_t, double *);
@@ -41,6 +43,30 @@ static void read_body(ocb_state *st, void *arg) {
   ocb_value(st, "isa", p->isa);
 }
 
+#ifdef OCB_HAVE_PTHREADPOOL
+#include <pthreadpool.h>
+/* The DRAM read probe on the thread table's pool: each thread reads its own
+ * contiguous part of one 256 MiB buffer, the whole in one parallel pass. */
+typedef struct read_mt { const probe *p; const float *buf; size_t per; } read_mt;
+static void read_part(void *arg, size_t i) {
+  const read_mt *r = arg;
+  ocb_probe_sink = r->p->read(r->buf + i * r->per, r->per);
+}
+static void read_mt_body(ocb_state *st, void *arg) {
+  const probe *p = arg;
+  static float *buf;
+  if (!buf) {
+    buf = ocb_alloc(p->bytes / sizeof(float));
+    ocb_fill(buf, p->bytes / sizeof(float), 11);
+  }
+  const read_mt r = { p, buf, p->bytes / sizeof(float) / (size_t)ocb_threads };
+  while (ocb_keep_running(st)) pthreadpool_parallelize_1d((pthreadpool_t)ocb_tpool, read_part, (void *)&r, (size_t)ocb_threads, 0);
+  ocb_rate(st, "BYTES", (double)p->bytes);
+  ocb_value(st, "ws_bytes", (double)p->bytes);
+  ocb_value(st, "isa", p->isa);
+}
+#endif
+
 void ocb_register_probes(void) {
   probe probes[4];
   size_t n = 0;
@@ -61,13 +87,27 @@ void ocb_register_probes(void) {
     snprintf(name, sizeof name, "probe/fma/%s", orthoconv_isa_name((orthoconv_isa)probes[i].isa));
     ocb_register(name, fma_body, &probes[i], sizeof probes[i]);
   }
-  /* L1, L2, L2-L3, L3, L3 (larger parts), DRAM. */
-  static const size_t kib[] = { 32, 256, 1024, 4096, 16384, 262144 };
+  /* L1, L2, L2-L3, L3, L3 (larger parts), DRAM; and just under this CPU's L1d
+   * when it is larger than 32 KiB: W for N = 10 (40 KiB, 44 with a row of X)
+   * sits in a 48 KiB L1d, and the 256 KiB probe would put an L2 roof over it. */
+  size_t kib[7] = { 32, 256, 1024, 4096, 16384, 262144 }, nk = 6;
+  const unsigned l1 = orthoconv_priv_cpu_get()->l1d_kib;
+  if (l1 > 36 && l1 < 256) {
+    memmove(kib + 2, kib + 1, 5 * sizeof kib[0]);
+    kib[1] = l1 - 2, nk = 7;
+  }
   probe p = probes[n - 1];
-  for (size_t i = 0; i < sizeof kib / sizeof kib[0]; i++) {
+  for (size_t i = 0; i < nk; i++) {
     p.bytes = kib[i] << 10;
     if (kib[i] >= 1024) snprintf(name, sizeof name, "probe/read/%zuMiB", kib[i] >> 10);
     else snprintf(name, sizeof name, "probe/read/%zuKiB", kib[i]);
     ocb_register(name, read_body, &p, sizeof p);
   }
+#ifdef OCB_HAVE_PTHREADPOOL
+  if (ocb_threads > 1 && ocb_tpool) {
+    p.bytes = (size_t)262144 << 10;
+    snprintf(name, sizeof name, "probe/read/256MiB/threads:%d", ocb_threads);
+    ocb_register(name, read_mt_body, &p, sizeof p);
+  }
+#endif
 }

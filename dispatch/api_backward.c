@@ -1,31 +1,93 @@
+/* The backward passes. Both split into tasks fixed by the shape: backward data
+ * over rows of dy (rows are independent), backward weights over columns of X, i.e.
+ * rows of dw (each element's sum over M is computed by one task, in the same
+ * order as in one call, so no partial sums and no workspace are needed). */
 #include "check.h"
-#include "select.h"
+#include "init.h"
+#include "parallel.h"
 
-orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const float *dy,
-    size_t lddy, const float *w, float *dx, size_t lddx) {
-  if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
+typedef struct bwd_job {
+  const orthoconv_priv_choice *c;
+  size_t M, K, N, step; /* rows (data) or columns (weights) per task */
+  const float *a, *dy, *w;
+  size_t lda, lddy;
+  const unsigned char *trainable;
+  float *out, *dbias;
+  size_t ldo;
+} bwd_job;
+
+static void data_task(void *arg, size_t i) {
+  const bwd_job *j = arg;
+  const size_t m0 = i * j->step, mm = j->M - m0 < j->step ? j->M - m0 : j->step;
+  j->c->k->fn.bwd_data(mm, j->K, j->N, j->dy + m0 * j->lddy, j->lddy, j->w, j->out + m0 * j->ldo, j->ldo, j->c->t);
+}
+
+orthoconv_status orthoconv_backward_data_mt(const orthoconv_threadpool *pool, size_t M, size_t K,
+    size_t N, const float *dy, size_t lddy, const float *w, float *dx, size_t lddx) {
+  if (K == 0 || N == 0 || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL;
   const orthoconv_priv_buf b[] = {
     ORTHOCONV_BUF_IN(dy, M, N, lddy), ORTHOCONV_BUF_IN(w, K, N, N), ORTHOCONV_BUF_OUT(dx, M, K, lddx),
   };
   const orthoconv_status s = orthoconv_priv_check(b, 3);
   if (s != ORTHOCONV_OK || M == 0) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_BACKWARD_DATA, M);
-  c.k->fn.bwd_data(M, K, N, dy, lddy, w, dx, lddx, c.t);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_DATA, M, K, N);
+  /* Whole tiles of rows per task: a row's bits do not depend on where a task starts. */
+  const size_t mr = c.k->mr;
+  const size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
+  const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  const bwd_job j = { &c, M, K, N, rows, NULL, dy, w, 0, lddy, NULL, dx, NULL, lddx };
+  orthoconv_priv_parallel(pool, (M + rows - 1) / rows, data_task, (void *)&j);
+  return ORTHOCONV_OK;
+}
+
+orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const float *dy,
+    size_t lddy, const float *w, float *dx, size_t lddx) {
+  return orthoconv_backward_data_mt(NULL, M, K, N, dy, lddy, w, dx, lddx);
+}
+
+/* Columns of X per task: a multiple of the widest tile along k (64). */
+#define BWD_WEIGHTS_KSTEP 64
+
+static void weights_task(void *arg, size_t i) {
+  const bwd_job *j = arg;
+  const size_t k0 = i * j->step, kk = j->K - k0 < j->step ? j->K - k0 : j->step;
+  j->c->k->fn.bwd_weights(j->M, kk, j->N, j->a + k0, j->lda, j->dy, j->lddy, j->trainable, j->out + k0 * j->N,
+                          i == 0 ? j->dbias : NULL, j->c->t);
+}
+
+size_t orthoconv_backward_weights_workspace_size(size_t M, size_t K, size_t N) {
+  (void)M, (void)K, (void)N;
+  return 0;
+}
+
+orthoconv_status orthoconv_backward_weights_mt(const orthoconv_threadpool *pool, size_t M, size_t K,
+    size_t N, const float *x, size_t ldx, const float *dy, size_t lddy, const unsigned char *trainable,
+    float *dw, float *dbias, void *workspace, size_t workspace_size) {
+  if (K == 0 || N == 0 || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL;
+  if (workspace_size < orthoconv_backward_weights_workspace_size(M, K, N)) return ORTHOCONV_EINVAL;
+  /* A workspace given must not overlap the call's buffers, even when unused. */
+  const orthoconv_priv_buf b[] = {
+    ORTHOCONV_BUF_IN(x, M, K, ldx), ORTHOCONV_BUF_IN(dy, M, N, lddy),
+    ORTHOCONV_BUF_MASK(trainable, N),
+    ORTHOCONV_BUF_OUT(dw, K, N, N), ORTHOCONV_BUF_OPT_OUT(dbias, 1, N, N),
+    { workspace, 1, workspace_size, workspace_size, 1, 1, 1 },
+  };
+  orthoconv_status s = orthoconv_priv_check(b, 5);
+  if (s != ORTHOCONV_OK) return s;
+  if (workspace && workspace_size && orthoconv_priv_check(b, 6) != ORTHOCONV_OK) return ORTHOCONV_EINVAL;
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_WEIGHTS, M, K, N);
+  size_t live = 0;
+  for (size_t n = 0; n < N; n++) live += !trainable || trainable[n];
+  const size_t units = (K + BWD_WEIGHTS_KSTEP - 1) / BWD_WEIGHTS_KSTEP;
+  const size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)live, units);
+  const size_t cols = ((K + tasks - 1) / tasks + BWD_WEIGHTS_KSTEP - 1) / BWD_WEIGHTS_KSTEP * BWD_WEIGHTS_KSTEP;
+  const bwd_job j = { &c, M, K, N, cols, x, dy, NULL, ldx, lddy, trainable, dw, dbias, 0 };
+  orthoconv_priv_parallel(pool, (K + cols - 1) / cols, weights_task, (void *)&j);
   return ORTHOCONV_OK;
 }
 
 orthoconv_status orthoconv_backward_weights(size_t M, size_t K, size_t N, const float *x,
     size_t ldx, const float *dy, size_t lddy, const unsigned char *trainable, float *dw,
     float *dbias) {
-  if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
-  const orthoconv_priv_buf b[] = {
-    ORTHOCONV_BUF_IN(x, M, K, ldx), ORTHOCONV_BUF_IN(dy, M, N, lddy),
-    ORTHOCONV_BUF_MASK(trainable, N),
-    ORTHOCONV_BUF_OUT(dw, K, N, N), ORTHOCONV_BUF_OPT_OUT(dbias, 1, N, N),
-  };
-  const orthoconv_status s = orthoconv_priv_check(b, 5);
-  if (s != ORTHOCONV_OK) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_BACKWARD_WEIGHTS, M);
-  c.k->fn.bwd_weights(M, K, N, x, ldx, dy, lddy, trainable, dw, dbias, c.t);
-  return ORTHOCONV_OK;
+  return orthoconv_backward_weights_mt(NULL, M, K, N, x, ldx, dy, lddy, trainable, dw, dbias, NULL, 0);
 }

@@ -1,6 +1,6 @@
 #include <math.h>
 #include "check.h"
-#include "select.h"
+#include "init.h"
 
 static orthoconv_status check_params(size_t K, size_t N, const float *w, const float *grad,
     const float *s1, const float *s2, const unsigned char *trainable) {
@@ -25,7 +25,7 @@ orthoconv_status orthoconv_sgd_step(const orthoconv_sgd *opt, size_t K, size_t N
   const orthoconv_status s =
       check_params(K, N, w, grad, opt->momentum != 0.0f ? velocity : NULL, NULL, trainable);
   if (s != ORTHOCONV_OK) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_SGD, 0);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_SGD, 0, K, N);
   c.k->fn.sgd(opt, K, N, w, grad, velocity, trainable, c.t);
   return ORTHOCONV_OK;
 }
@@ -45,7 +45,7 @@ orthoconv_status orthoconv_adamw_step(const orthoconv_adamw *opt, size_t t, size
   const double bc1 = 1.0 - pow((double)opt->beta1, (double)t);
   const double bc2 = 1.0 - pow((double)opt->beta2, (double)t);
   const float step_size = (float)((double)opt->lr / bc1), bc2_sqrt = (float)sqrt(bc2);
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_ADAMW, 0);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_ADAMW, 0, K, N);
   c.k->fn.adamw(opt, step_size, bc2_sqrt, K, N, w, grad, m, v, trainable, c.t);
   return ORTHOCONV_OK;
 }

@@ -1,17 +1,18 @@
 #include <stdlib.h>
 #include "check.h"
-#include "select.h"
+#include "init.h"
 #include "gram/reg_maths.h"
 
-/* Up to this N the N x N scratch lives on the stack (24 KiB); beyond, on the heap. */
-#define STACK_N 32
+/* Up to this N the N x N scratch lives on the stack (7.5 KiB, inside the 16 KiB a
+ * call may use); beyond, on the heap. */
+#define STACK_N 20
 
 orthoconv_status orthoconv_gram(size_t K, size_t N, const float *w, float *g) {
   if (K == 0 || N == 0) return ORTHOCONV_EINVAL;
   const orthoconv_priv_buf b[] = { ORTHOCONV_BUF_IN(w, K, N, N), ORTHOCONV_BUF_OUT(g, N, N, N) };
   const orthoconv_status s = orthoconv_priv_check(b, 2);
   if (s != ORTHOCONV_OK) return s;
-  const orthoconv_priv_choice c = orthoconv_priv_select(ORTHOCONV_OP_GRAM, 0);
+  const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_GRAM, 0, K, N);
   c.k->fn.gram(K, N, w, g, c.t);
   return ORTHOCONV_OK;
 }
@@ -30,23 +31,27 @@ orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength
   if (s != ORTHOCONV_OK) return s;
 
   float g_stack[STACK_N * STACK_N], a_stack[STACK_N * STACK_N];
-  double work_stack[2 * STACK_N * STACK_N];
+  double work_stack[ORTHOCONV_REG_WORK(STACK_N)];
   float *g = g_stack, *a = a_stack;
   double *work = work_stack;
   void *heap = NULL;
   if (N > STACK_N) {
-    heap = malloc(N * N * (2 * sizeof(float) + 2 * sizeof(double)));
+    heap = malloc(N * N * 2 * sizeof(float) + ORTHOCONV_REG_WORK(N) * sizeof(double));
     if (!heap) return ORTHOCONV_ENOMEM;
     work = heap;
-    g = (float *)(work + 2 * N * N);
+    g = (float *)(work + ORTHOCONV_REG_WORK(N));
     a = g + N * N;
   }
-  const orthoconv_priv_choice cg = orthoconv_priv_select(ORTHOCONV_OP_GRAM, 0);
+  /* Both kernels from one table: a profile load in between cannot mix two. */
+  orthoconv_priv_init();
+  const orthoconv_priv_profile *table = orthoconv_priv_table_current();
+  const orthoconv_isa cap = orthoconv_priv_cap_load();
+  const orthoconv_priv_choice cg = orthoconv_priv_select_in(table, cap, ORTHOCONV_OP_GRAM, 0, K, N);
+  const orthoconv_priv_choice cr = orthoconv_priv_select_in(table, cap, ORTHOCONV_OP_REG_GRAD, 0, K, N);
   cg.k->fn.gram(K, N, w, g, cg.t);
   const double r = orthoconv_priv_reg_maths(kind, strength, K, N, g, grad ? a : NULL, work);
   if (penalty) *penalty = (float)((double)strength * r);
   if (grad) {
-    const orthoconv_priv_choice cr = orthoconv_priv_select(ORTHOCONV_OP_REG_GRAD, 0);
     cr.k->fn.reg_grad(K, N, w, a, trainable, grad, cr.t);
   }
   free(heap);

@@ -53,10 +53,12 @@ void orthoconv_priv_cpu_detect(orthoconv_priv_cpu *cpu) {
   cpu->stepping = a & 15u;
   const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
 
-  unsigned b7 = 0;
+  unsigned b7 = 0, c7 = 0, a71 = 0;
   if (max_leaf >= 7) {
-    unsigned a7, c7, d7;
+    unsigned a7, d7, b71, c71, d71;
     __cpuid_count(7, 0, a7, b7, c7, d7);
+    /* Sub-leaf 1 (AVX-VNNI, AVX512-BF16) exists when sub-leaf 0's EAX says so. */
+    if (a7 >= 1) __cpuid_count(7, 1, a71, b71, c71, d71);
   }
   const uint64_t xcr0 = osxsave ? read_xcr0() : 0;
   const int os_avx = (xcr0 & 0x6) == 0x6, os_avx512 = (xcr0 & 0xe6) == 0xe6;
@@ -65,6 +67,12 @@ void orthoconv_priv_cpu_detect(orthoconv_priv_cpu *cpu) {
   const unsigned need512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
   if ((cpu->isa_mask >> ORTHOCONV_ISA_AVX2 & 1) && os_avx512 && (b7 & need512) == need512)
     cpu->isa_mask |= 1u << ORTHOCONV_ISA_AVX512;
+  /* Extensions count only with their base ISA usable (same register state). */
+  if ((cpu->isa_mask >> ORTHOCONV_ISA_AVX2 & 1) && ((a71 >> 4) & 1)) cpu->exts |= ORTHOCONV_EXT_AVX_VNNI;
+  if (cpu->isa_mask >> ORTHOCONV_ISA_AVX512 & 1) {
+    if ((c7 >> 11) & 1) cpu->exts |= ORTHOCONV_EXT_AVX512_VNNI;
+    if ((a71 >> 5) & 1) cpu->exts |= ORTHOCONV_EXT_AVX512_BF16;
+  }
 
   unsigned max_ext = __get_cpuid_max(0x80000000u, 0);
   if (max_ext >= 0x80000004u) {

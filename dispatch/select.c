@@ -1,48 +1,63 @@
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
 #include "select.h"
+#include "ukernel_decls.h"
 
 #define NOPS ORTHOCONV_OP_COUNT
 #define NISA 4
+#define MAX_CANDIDATES 4
 
 static _Atomic int isa_cap = ORTHOCONV_ISA_SCALAR;
-/* A profile choice packed in one word so that readers never see half of one:
- * bits 0-15 variant index + 1 (0 = none), then three 16-bit tunables. */
-static _Atomic uint64_t choices[NOPS][ORTHOCONV_CLASS_COUNT];
-/* Index of the built-in default per ISA, op, class; -1 = none. Filled once. */
-static int defaults[NISA][NOPS][ORTHOCONV_CLASS_COUNT];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Atomic(const orthoconv_priv_profile *) table_in_force;
 
-static int op_has_m(orthoconv_op op) {
+int orthoconv_priv_op_has_m(orthoconv_op op) {
   return op == ORTHOCONV_OP_FORWARD || op == ORTHOCONV_OP_LAYER_FORWARD ||
-         op == ORTHOCONV_OP_BACKWARD_DATA || op == ORTHOCONV_OP_BACKWARD_WEIGHTS;
+         op == ORTHOCONV_OP_BACKWARD_DATA || op == ORTHOCONV_OP_BACKWARD_WEIGHTS ||
+         op == ORTHOCONV_OP_LAYER_FORWARD_BF16 || op == ORTHOCONV_OP_QLAYER_FORWARD;
 }
 
-unsigned orthoconv_priv_class_count(orthoconv_op op) { return op_has_m(op) ? ORTHOCONV_CLASS_COUNT : 1; }
-
-unsigned orthoconv_priv_class_of(orthoconv_op op, size_t M) {
-  if (!op_has_m(op)) return 0;
-  return M <= 1 ? 0 : M <= 64 ? 1 : M <= 1024 ? 2 : M <= 16384 ? 3 : 4;
+unsigned orthoconv_priv_class_count(orthoconv_op op) {
+  return orthoconv_priv_op_has_m(op) ? ORTHOCONV_CLASS_COUNT : ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES;
 }
+
+unsigned orthoconv_priv_class_of(orthoconv_op op, size_t M, size_t K, size_t N) {
+  const unsigned mc = !orthoconv_priv_op_has_m(op) ? 0 : M <= 1 ? 0 : M <= 64 ? 1 : M <= 1024 ? 2 : M <= 16384 ? 3 : 4;
+  const unsigned kc = K <= 256 ? 0 : 1;
+  const unsigned nc = N <= 12 ? 0 : N <= 32 ? 1 : 2;
+  return (mc * ORTHOCONV_KCLASSES + kc) * ORTHOCONV_NCLASSES + nc;
+}
+
+#define OC_KN_NAMES(m) m "K<=256,N<=12", m "K<=256,N<=32", m "K<=256,N>32", \
+                       m "K>256,N<=12", m "K>256,N<=32", m "K>256,N>32"
 
 const char *orthoconv_priv_class_name(orthoconv_op op, unsigned cls) {
-  static const char *const names[ORTHOCONV_CLASS_COUNT] = { "M=1", "M<=64", "M<=1024", "M<=16384", "M>16384" };
-  if (!op_has_m(op)) return "all";
-  return cls < ORTHOCONV_CLASS_COUNT ? names[cls] : "?";
+  static const char *const with_m[ORTHOCONV_CLASS_COUNT] = {
+    OC_KN_NAMES("M=1,"), OC_KN_NAMES("M<=64,"), OC_KN_NAMES("M<=1024,"), OC_KN_NAMES("M<=16384,"),
+    OC_KN_NAMES("M>16384,") };
+  static const char *const without_m[ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES] = { OC_KN_NAMES("") };
+  if (cls >= orthoconv_priv_class_count(op)) return "?";
+  return orthoconv_priv_op_has_m(op) ? with_m[cls] : without_m[cls];
 }
 
-size_t orthoconv_priv_class_example_m(orthoconv_op op, unsigned cls) {
-  static const size_t ms[ORTHOCONV_CLASS_COUNT] = { 1, 49, 784, 3136, 50176 };
-  return op_has_m(op) && cls < ORTHOCONV_CLASS_COUNT ? ms[cls] : 0;
+orthoconv_priv_shape orthoconv_priv_class_example(orthoconv_op op, unsigned cls) {
+  static const size_t ms[ORTHOCONV_MCLASSES] = { 1, 49, 784, 3136, 50176 };
+  static const size_t ks[ORTHOCONV_KCLASSES] = { 128, 1024 };
+  static const size_t ns[ORTHOCONV_NCLASSES] = { 10, 32, 128 };
+  orthoconv_priv_shape s = { 0, 0, 0 };
+  if (cls >= orthoconv_priv_class_count(op)) return s;
+  s.N = ns[cls % ORTHOCONV_NCLASSES];
+  s.K = ks[cls / ORTHOCONV_NCLASSES % ORTHOCONV_KCLASSES];
+  s.M = orthoconv_priv_op_has_m(op) ? ms[cls / (ORTHOCONV_NCLASSES * ORTHOCONV_KCLASSES)] : 0;
+  return s;
 }
 
 const char *orthoconv_priv_op_name(orthoconv_op op) {
   static const char *const names[NOPS] = { "forward", "backward_data", "backward_weights", "gram",
-                                           "layer_forward", "reg_grad", "sgd", "adamw" };
+                                           "layer_forward", "reg_grad", "sgd", "adamw",
+                                           "layer_forward_bf16", "qlayer_forward" };
   return (unsigned)op < NOPS ? names[op] : NULL;
 }
 
@@ -52,11 +67,12 @@ int orthoconv_priv_isa_runnable(orthoconv_isa isa) {
   return (m >> isa) & 1u;
 }
 
-/* The cap admits scalar and every runnable ISA numbered up to it (AVX2 < AVX512;
- * NEON never shares a CPU with them). */
-static int isa_allowed(orthoconv_isa isa, int cap) {
-  return orthoconv_priv_isa_runnable(isa) && (isa == ORTHOCONV_ISA_SCALAR || (int)isa <= cap);
+int orthoconv_priv_isa_allowed(orthoconv_isa isa, orthoconv_isa cap) {
+  return orthoconv_priv_isa_runnable(isa) && (isa == ORTHOCONV_ISA_SCALAR || (int)isa <= (int)cap);
 }
+
+void orthoconv_priv_cap_store(orthoconv_isa cap) { atomic_store(&isa_cap, (int)cap); }
+orthoconv_isa orthoconv_priv_cap_load(void) { return (orthoconv_isa)atomic_load(&isa_cap); }
 
 int orthoconv_priv_tunables_valid(const orthoconv_ukernel *k, const int *t) {
   for (unsigned i = 0; i < ORTHOCONV_MAX_TUNABLES; i++) {
@@ -70,139 +86,151 @@ int orthoconv_priv_tunables_valid(const orthoconv_ukernel *k, const int *t) {
   return 1;
 }
 
-static orthoconv_priv_choice choice_of(const orthoconv_ukernel *k) {
+orthoconv_priv_choice orthoconv_priv_choice_of(const orthoconv_ukernel *k) {
   orthoconv_priv_choice c = { k, { 0, 0, 0 } };
   for (unsigned i = 0; i < k->ntunables; i++) c.t[i] = k->tunables[i].def;
   return c;
 }
 
-static void build_defaults(void) {
-  memset(defaults, 0xff, sizeof defaults);
-  struct line { orthoconv_isa isa; orthoconv_op op; unsigned first, last; const char *name; };
-  static const struct line lines[] = {
-#define ORTHOCONV_DEFAULT(isa, op, first, last, name) \
-    { ORTHOCONV_ISA_##isa, ORTHOCONV_OP_##op, first, last, #name },
+/* ---- built-in defaults ------------------------------------------------------ */
+
+/* Per ISA, op and class: registry indices of the candidate variants in line
+ * order, -1 past the last. Built once, then read-only. */
+static short candidates[NISA][NOPS][ORTHOCONV_CLASS_COUNT][MAX_CANDIDATES];
+static unsigned bad_lines, first_bad_line;
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+typedef struct default_line {
+  orthoconv_isa isa;
+  orthoconv_op op;
+  unsigned char m0, m1, k0, k1, n0, n1;
+  void (*fn)(void);
+} default_line;
+
+/* A variant is named by its symbol, so a mistyped name does not compile; lines of
+ * ISAs this build lacks vanish with their symbols. */
+#define ORTHOCONV_DEFAULT(isa, op, m0, m1, k0, k1, n0, n1, fn) \
+  ORTHOCONV_IF_##isa({ ORTHOCONV_ISA_##isa, ORTHOCONV_OP_##op, m0, m1, k0, k1, n0, n1, (void (*)(void))fn },)
+static const default_line default_lines[] = {
 #include "defaults.inc"
+  { ORTHOCONV_ISA_SCALAR, ORTHOCONV_OP_COUNT, 0, 0, 0, 0, 0, 0, NULL } /* end marker */
+};
 #undef ORTHOCONV_DEFAULT
-    { ORTHOCONV_ISA_SCALAR, ORTHOCONV_OP_COUNT, 0, 0, "" } /* end marker: keeps the array non-empty */
-  };
-  for (size_t i = 0; lines[i].op != ORTHOCONV_OP_COUNT; i++) {
-    const orthoconv_ukernel *k = orthoconv_priv_ukernel_find(lines[i].name);
-    if (!k || (k->isa != lines[i].isa && k->isa != ORTHOCONV_ISA_SCALAR) ||
-        !orthoconv_priv_ukernel_serves(k, lines[i].op))
-      continue;
-    for (unsigned c = lines[i].first; c <= lines[i].last && c < ORTHOCONV_CLASS_COUNT; c++)
-      defaults[lines[i].isa][lines[i].op][c] = (int)(k - orthoconv_priv_ukernels);
-  }
-}
 
-static const char *cap_note = "";
-
-static void parse_isa_env(void) {
-  const char *e = getenv("ORTHOCONV_ISA");
-  if (!e || !*e) return;
-  for (int i = 0; i < NISA; i++) {
-    if (strcmp(e, orthoconv_isa_name((orthoconv_isa)i)) != 0) continue;
-    if (orthoconv_priv_isa_runnable((orthoconv_isa)i)) {
-      atomic_store(&isa_cap, i);
-    } else {
-      cap_note = "ORTHOCONV_ISA names an ISA this CPU, OS or build cannot run: ignored, best runnable ISA in use";
+static void add_candidate(short *list, short idx) {
+  for (unsigned i = 0; i < MAX_CANDIDATES; i++) {
+    if (list[i] == idx) return;
+    if (list[i] < 0) {
+      list[i] = idx;
+      return;
     }
-    return;
   }
-  cap_note = "ORTHOCONV_ISA is not one of scalar, avx2, avx512, neon: ignored, best runnable ISA in use";
 }
 
-static void init_once(void) {
-  build_defaults();
-  atomic_store(&isa_cap, (int)orthoconv_cpu_isa());
-  parse_isa_env();
-  orthoconv_priv_profile_autoload();
-}
-
-void orthoconv_priv_init(void) { pthread_once(&once, init_once); }
-
-orthoconv_isa orthoconv_cpu_isa(void) {
-  static const orthoconv_isa best_first[] = { ORTHOCONV_ISA_AVX512, ORTHOCONV_ISA_AVX2, ORTHOCONV_ISA_NEON };
-  for (size_t i = 0; i < sizeof best_first / sizeof best_first[0]; i++)
-    if (orthoconv_priv_isa_runnable(best_first[i])) return best_first[i];
-  return ORTHOCONV_ISA_SCALAR;
-}
-
-orthoconv_status orthoconv_set_isa(orthoconv_isa cap) {
-  if ((unsigned)cap >= NISA) return ORTHOCONV_EINVAL;
-  orthoconv_priv_init();
-  if (!orthoconv_priv_isa_runnable(cap)) return ORTHOCONV_EUNSUPPORTED;
-  atomic_store(&isa_cap, (int)cap);
-  return ORTHOCONV_OK;
-}
-
-orthoconv_isa orthoconv_get_isa(void) {
-  orthoconv_priv_init();
-  return (orthoconv_isa)atomic_load(&isa_cap);
-}
-
-const char *orthoconv_isa_cap_note(void) {
-  orthoconv_priv_init();
-  return cap_note;
-}
-
-orthoconv_priv_choice orthoconv_priv_default_choice(orthoconv_op op, unsigned cls, orthoconv_isa cap) {
-  static const orthoconv_isa best_first[] = { ORTHOCONV_ISA_AVX512, ORTHOCONV_ISA_AVX2, ORTHOCONV_ISA_NEON };
-  orthoconv_priv_init();
-  for (size_t i = 0; i < sizeof best_first / sizeof best_first[0]; i++) {
-    const int idx = defaults[best_first[i]][op][cls];
-    if (idx >= 0 && isa_allowed(best_first[i], (int)cap)) return choice_of(&orthoconv_priv_ukernels[idx]);
+static void build_defaults(void) {
+  memset(candidates, 0xff, sizeof candidates);
+  for (unsigned i = 0; default_lines[i].op != ORTHOCONV_OP_COUNT; i++) {
+    const default_line *l = &default_lines[i];
+    const orthoconv_ukernel *k = orthoconv_priv_ukernel_of_fn(l->fn);
+    if (!k || k->isa != l->isa || !orthoconv_priv_ukernel_serves(k, l->op)) {
+      if (!bad_lines++) first_bad_line = i + 1;
+      continue;
+    }
+    const unsigned mlast = orthoconv_priv_op_has_m(l->op) ? l->m1 : 0;
+    for (unsigned m = l->m0; m <= mlast && m < ORTHOCONV_MCLASSES; m++)
+      for (unsigned kc = l->k0; kc <= l->k1 && kc < ORTHOCONV_KCLASSES; kc++)
+        for (unsigned n = l->n0; n <= l->n1 && n < ORTHOCONV_NCLASSES; n++)
+          add_candidate(candidates[l->isa][l->op][(m * ORTHOCONV_KCLASSES + kc) * ORTHOCONV_NCLASSES + n],
+                        (short)(k - orthoconv_priv_ukernels));
   }
-  /* Every op's list starts with its scalar reference. */
-  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
-    if (orthoconv_priv_ukernel_serves(&orthoconv_priv_ukernels[i], op))
-      return choice_of(&orthoconv_priv_ukernels[i]);
+}
+
+unsigned orthoconv_priv_defaults_bad_lines(unsigned *line_no) {
+  pthread_once(&defaults_once, build_defaults);
+  if (line_no) *line_no = first_bad_line;
+  return bad_lines;
+}
+
+orthoconv_priv_choice orthoconv_priv_default_choice(orthoconv_op op, size_t M, size_t K, size_t N,
+    orthoconv_isa cap) {
+  static const orthoconv_isa best_first[] = { ORTHOCONV_ISA_AVX512, ORTHOCONV_ISA_AVX2, ORTHOCONV_ISA_NEON };
+  pthread_once(&defaults_once, build_defaults);
+  const unsigned cls = orthoconv_priv_class_of(op, M, K, N);
+  if ((unsigned)op < NOPS)
+    for (size_t i = 0; i < sizeof best_first / sizeof best_first[0]; i++) {
+      if (!orthoconv_priv_isa_allowed(best_first[i], cap)) continue;
+      const short *c = candidates[best_first[i]][op][cls];
+      for (unsigned j = 0; j < MAX_CANDIDATES && c[j] >= 0; j++)
+        if (orthoconv_priv_ukernel_applies(&orthoconv_priv_ukernels[c[j]], K, N))
+          return orthoconv_priv_choice_of(&orthoconv_priv_ukernels[c[j]]);
+    }
+  /* The scalar reference of every op applies to every shape. */
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (k->isa == ORTHOCONV_ISA_SCALAR && orthoconv_priv_ukernel_serves(k, op) && orthoconv_priv_ukernel_applies(k, K, N))
+      return orthoconv_priv_choice_of(k);
+  }
   orthoconv_priv_choice none = { NULL, { 0, 0, 0 } };
   return none;
 }
 
-static uint64_t encode(const orthoconv_priv_choice *c) {
-  if (!c || !c->k) return 0;
-  uint64_t e = (uint64_t)(c->k - orthoconv_priv_ukernels) + 1;
-  for (unsigned i = 0; i < ORTHOCONV_MAX_TUNABLES; i++) e |= (uint64_t)(uint16_t)c->t[i] << (16 * (i + 1));
-  return e;
+/* ---- the table in force ------------------------------------------------------- */
+
+typedef struct installed {
+  orthoconv_priv_profile table;
+  struct installed *next;
+} installed;
+
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static installed *all_installed; /* every table ever installed, for reuse */
+
+static int same_table(const orthoconv_priv_profile *a, const orthoconv_priv_profile *b) {
+  if (a->task_kflops != b->task_kflops || a->task_threads != b->task_threads) return 0;
+  for (unsigned op = 0; op < NOPS; op++)
+    for (unsigned c = 0; c < ORTHOCONV_CLASS_COUNT; c++) {
+      const orthoconv_priv_choice *x = &a->c[op][c], *y = &b->c[op][c];
+      if (x->k != y->k || a->rate[op][c] != b->rate[op][c] || a->at[op][c].M != b->at[op][c].M ||
+          a->at[op][c].K != b->at[op][c].K || a->at[op][c].N != b->at[op][c].N)
+        return 0;
+      if (x->k && memcmp(x->t, y->t, sizeof x->t) != 0) return 0;
+    }
+  return 1;
 }
 
-static orthoconv_priv_choice decode(uint64_t e) {
-  orthoconv_priv_choice c = { NULL, { 0, 0, 0 } };
-  if (!e) return c;
-  c.k = &orthoconv_priv_ukernels[(e & 0xffff) - 1];
-  for (unsigned i = 0; i < ORTHOCONV_MAX_TUNABLES; i++) c.t[i] = (int)((e >> (16 * (i + 1))) & 0xffff);
-  return c;
+orthoconv_status orthoconv_priv_table_install(const orthoconv_priv_profile *p) {
+  if (!p) {
+    atomic_store(&table_in_force, NULL);
+    return ORTHOCONV_OK;
+  }
+  pthread_mutex_lock(&install_lock);
+  installed *e = all_installed;
+  while (e && !same_table(&e->table, p)) e = e->next;
+  if (!e) {
+    e = malloc(sizeof *e);
+    if (!e) {
+      pthread_mutex_unlock(&install_lock);
+      return ORTHOCONV_ENOMEM;
+    }
+    e->table = *p;
+    e->next = all_installed;
+    all_installed = e;
+  }
+  atomic_store(&table_in_force, &e->table);
+  pthread_mutex_unlock(&install_lock);
+  return ORTHOCONV_OK;
 }
 
-void orthoconv_priv_choice_set(orthoconv_op op, unsigned cls, const orthoconv_priv_choice *c) {
-  if ((unsigned)op < NOPS && cls < ORTHOCONV_CLASS_COUNT) atomic_store(&choices[op][cls], encode(c));
+const orthoconv_priv_profile *orthoconv_priv_table_current(void) { return atomic_load(&table_in_force); }
+
+orthoconv_priv_choice orthoconv_priv_select_in(const orthoconv_priv_profile *t, orthoconv_isa cap,
+    orthoconv_op op, size_t M, size_t K, size_t N) {
+  if (t && (unsigned)op < NOPS) {
+    const orthoconv_priv_choice *c = &t->c[op][orthoconv_priv_class_of(op, M, K, N)];
+    if (c->k && orthoconv_priv_isa_allowed(c->k->isa, cap) && orthoconv_priv_ukernel_applies(c->k, K, N)) return *c;
+  }
+  return orthoconv_priv_default_choice(op, M, K, N, cap);
 }
 
-orthoconv_priv_choice orthoconv_priv_choice_get(orthoconv_op op, unsigned cls) {
-  if ((unsigned)op >= NOPS || cls >= ORTHOCONV_CLASS_COUNT) return decode(0);
-  return decode(atomic_load(&choices[op][cls]));
-}
-
-void orthoconv_priv_choice_clear_all(void) {
-  for (unsigned o = 0; o < NOPS; o++)
-    for (unsigned c = 0; c < ORTHOCONV_CLASS_COUNT; c++) atomic_store(&choices[o][c], 0);
-}
-
-orthoconv_priv_choice orthoconv_priv_select(orthoconv_op op, size_t M) {
-  orthoconv_priv_init();
-  const int cap = atomic_load(&isa_cap);
-  const unsigned cls = orthoconv_priv_class_of(op, M);
-  const orthoconv_priv_choice c = decode(atomic_load(&choices[op][cls]));
-  if (c.k && isa_allowed(c.k->isa, cap)) return c;
-  return orthoconv_priv_default_choice(op, cls, (orthoconv_isa)cap);
-}
-
-const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_t N) {
-  (void)K;
-  (void)N;
-  if ((unsigned)op >= NOPS) return NULL;
-  return orthoconv_priv_select(op, M).k->name;
+orthoconv_priv_choice orthoconv_priv_select(orthoconv_op op, size_t M, size_t K, size_t N) {
+  return orthoconv_priv_select_in(orthoconv_priv_table_current(), orthoconv_priv_cap_load(), op, M, K, N);
 }

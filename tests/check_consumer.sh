@@ -17,4 +17,13 @@ echo "cc example.c $flags"
 # shellcheck disable=SC2086
 "$cc" -std=c11 -Wall -Wextra -Werror -o "$tmp/example" "$tmp/example.c" $flags
 "$tmp/example"
-echo "consumer: 1 passed, 0 failed"
+n=1
+# The thread-pool example, with the installed adapter header, where pthreadpool is.
+if [ -f /usr/include/pthreadpool.h ]; then
+  ex=$(dirname "$0")/../examples/threads_pthreadpool.c
+  # shellcheck disable=SC2086
+  "$cc" -std=c11 -Wall -Wextra -Werror -o "$tmp/threads" "$ex" $flags -lpthreadpool
+  "$tmp/threads"
+  n=2
+fi
+echo "consumer: $n passed, 0 failed"

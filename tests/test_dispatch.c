@@ -15,18 +15,39 @@
 #include "cpu.h"
 #include "registry.h"
 #include "select.h"
+#include "fwd/driver.h"
+#include "fwd/pack.h"
 
-static const orthoconv_ukernel *selected(orthoconv_op op, size_t M) {
-  const char *name = orthoconv_selected_kernel(op, M, 1024, 10);
+static const orthoconv_ukernel *selected(orthoconv_op op, orthoconv_priv_shape sh) {
+  const char *name = orthoconv_selected_kernel(op, sh.M, sh.K, sh.N);
   const orthoconv_ukernel *k = name ? orthoconv_priv_ukernel_find(name) : NULL;
   CHECK(k != NULL, "op %d: selected kernel %s is not in the registry", (int)op, name ? name : "(null)");
   return k;
 }
 
-static int op_has_variant(orthoconv_op op, orthoconv_isa isa) {
-  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
-    if (orthoconv_priv_ukernels[i].isa == isa && orthoconv_priv_ukernel_serves(&orthoconv_priv_ukernels[i], op)) return 1;
+/* Does op have a variant of isa that applies to K x N? */
+static int op_has_variant(orthoconv_op op, orthoconv_isa isa, size_t K, size_t N) {
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (k->isa == isa && orthoconv_priv_ukernel_serves(k, op) && orthoconv_priv_ukernel_applies(k, K, N)) return 1;
+  }
   return 0;
+}
+
+/* The shapes checked per class: its example, and the same class at other K and N
+ * inside it (an N the narrow variants do not apply to, say). */
+static int class_shapes(orthoconv_op op, unsigned c, orthoconv_priv_shape *out) {
+  const orthoconv_priv_shape e = orthoconv_priv_class_example(op, c);
+  static const size_t ks[] = { 1, 17, 64, 100, 256, 257, 1000, 1024, 2048 };
+  static const size_t ns[] = { 1, 7, 10, 12, 13, 16, 32, 33, 64, 128, 1000 };
+  int n = 0;
+  out[n++] = e;
+  for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+    for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+      const orthoconv_priv_shape s = { e.M, ks[i], ns[j] };
+      if (orthoconv_priv_class_of(op, s.M, s.K, s.N) == c) out[n++] = s;
+    }
+  return n;
 }
 
 static void print_selection(void) {
@@ -34,28 +55,150 @@ static void print_selection(void) {
          orthoconv_isa_name(orthoconv_get_isa()));
   for (int op = 0; op < ORTHOCONV_OP_COUNT; op++)
     for (unsigned c = 0; c < orthoconv_priv_class_count((orthoconv_op)op); c++) {
-      const size_t M = orthoconv_priv_class_example_m((orthoconv_op)op, c);
-      printf("  %-17s %-9s %s\n", orthoconv_priv_op_name((orthoconv_op)op), orthoconv_priv_class_name((orthoconv_op)op, c),
-             orthoconv_selected_kernel((orthoconv_op)op, M, 1024, 10));
+      const orthoconv_priv_shape sh = orthoconv_priv_class_example((orthoconv_op)op, c);
+      printf("  %-17s %-18s %s\n", orthoconv_priv_op_name((orthoconv_op)op), orthoconv_priv_class_name((orthoconv_op)op, c),
+             orthoconv_selected_kernel((orthoconv_op)op, sh.M, sh.K, sh.N));
     }
 }
 
-/* Every op that has variants of this ISA selects one in at least one class, and in
- * no class a variant of another SIMD ISA (the defaults may keep the scalar
- * reference where SIMD loses, e.g. backward data of one row). */
+/* Under a cap of isa, every op, class and shape selects a variant of isa whenever
+ * one applies to the shape (never the scalar reference then, never another SIMD
+ * ISA), the variant applies to the shape, and orthoconv_selected_kernel agrees
+ * with dispatch. A default line lost to a typo or a wrong ISA fails here. */
 static void expect_all_selected(orthoconv_isa isa) {
-  for (int op = 0; op < ORTHOCONV_OP_COUNT; op++) {
-    if (!op_has_variant((orthoconv_op)op, isa)) continue;
-    unsigned hits = 0;
+  unsigned checked = 0;
+  for (int op = 0; op < ORTHOCONV_OP_COUNT; op++)
     for (unsigned c = 0; c < orthoconv_priv_class_count((orthoconv_op)op); c++) {
-      const orthoconv_ukernel *k = selected((orthoconv_op)op, orthoconv_priv_class_example_m((orthoconv_op)op, c));
-      if (!k) continue;
-      hits += k->isa == isa;
-      CHECK(k->isa == isa || k->isa == ORTHOCONV_ISA_SCALAR, "op %s class %u: selected %s under %s",
-            orthoconv_priv_op_name((orthoconv_op)op), c, k->name, orthoconv_isa_name(isa));
+      orthoconv_priv_shape shapes[128];
+      const int ns = class_shapes((orthoconv_op)op, c, shapes);
+      for (int i = 0; i < ns; i++) {
+        const orthoconv_priv_shape sh = shapes[i];
+        const orthoconv_ukernel *k = selected((orthoconv_op)op, sh);
+        if (!k) continue;
+        checked++;
+        const char *opn = orthoconv_priv_op_name((orthoconv_op)op);
+        /* A lower ISA only when no variant of isa applies (one whose extension this CPU lacks). */
+        CHECK(k->isa == isa || k->isa == ORTHOCONV_ISA_SCALAR || !op_has_variant((orthoconv_op)op, isa, sh.K, sh.N),
+              "%s %zux%zux%zu: selected %s under %s", opn, sh.M, sh.K, sh.N, k->name, orthoconv_isa_name(isa));
+        CHECK(orthoconv_priv_ukernel_applies(k, sh.K, sh.N), "%s %zux%zux%zu: selected %s outside its rule", opn, sh.M,
+              sh.K, sh.N, k->name);
+        CHECK(isa == ORTHOCONV_ISA_SCALAR || k->isa != ORTHOCONV_ISA_SCALAR || !op_has_variant((orthoconv_op)op, isa, sh.K, sh.N),
+              "%s %zux%zux%zu (%s): falls to the scalar reference although an %s variant applies", opn, sh.M, sh.K, sh.N,
+              orthoconv_priv_class_name((orthoconv_op)op, c), orthoconv_isa_name(isa));
+      }
     }
-    CHECK(hits > 0, "op %s: no class selects an %s variant", orthoconv_priv_op_name((orthoconv_op)op), orthoconv_isa_name(isa));
+  CHECK(checked > 100, "only %u selections checked", checked);
+}
+
+/* The forward calls run the variant dispatch names, and only its code: their bits
+ * equal that variant's own run through the driver (variants never call each
+ * other), and a layer reports and runs what dispatch picked when it was made.
+ * Every class of M <= 1024 at its example K and N, and N = 7 (a tail). */
+static void runs_what_it_names(void) {
+  static const size_t ms[] = { 1, 49, 784 };
+  static const size_t ks[] = { 128, 1024 };
+  static const size_t ns[] = { 7, 10, 32, 128 };
+  unsigned runs = 0;
+  for (size_t a = 0; a < 3; a++)
+    for (size_t b = 0; b < 2; b++)
+      for (size_t c = 0; c < 4; c++) {
+        const size_t M = ms[a], K = ks[b], N = ns[c];
+        float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w), *bias = malloc(N * sizeof *bias);
+        float *y1 = malloc(M * N * sizeof *y1), *y2 = malloc(M * N * sizeof *y2);
+        for (size_t i = 0; i < M * K; i++) x[i] = test_randf();
+        for (size_t i = 0; i < K * N; i++) w[i] = test_randf();
+        for (size_t i = 0; i < N; i++) bias[i] = test_randf();
+        const orthoconv_priv_fwd_w raw = { .kn = w };
+        /* orthoconv_forward */
+        orthoconv_priv_choice ch = orthoconv_priv_select(ORTHOCONV_OP_FORWARD, M, K, N);
+        CHECK(orthoconv_forward(M, K, N, x, K, w, bias, ORTHOCONV_ACT_RELU, y1, N) == ORTHOCONV_OK, "forward");
+        orthoconv_priv_fwd_drive(ch.k, ch.t, M, K, N, x, K, &raw, bias, ORTHOCONV_ACT_RELU, y2, N);
+        CHECK(!memcmp(y1, y2, M * N * sizeof *y1), "forward %zux%zux%zu did not run %s's code", M, K, N, ch.k->name);
+        /* a layer */
+        orthoconv_layer *l = NULL;
+        CHECK(orthoconv_layer_create(K, N, w, bias, ORTHOCONV_ACT_RELU, &l) == ORTHOCONV_OK, "layer_create");
+        ch = orthoconv_priv_select(ORTHOCONV_OP_LAYER_FORWARD, M, K, N);
+        const char *lk = orthoconv_layer_kernel(l, M);
+        CHECK(lk && !strcmp(lk, ch.k->name), "layer %zux%zux%zu reports %s, dispatch picks %s", M, K, N, lk ? lk : "-", ch.k->name);
+        CHECK(orthoconv_layer_forward(l, M, x, K, y1, N) == ORTHOCONV_OK, "layer_forward");
+        /* W as the layer holds it: packed for a K16 or panel tile (its blocks may then
+         * differ from the on-the-fly packing's, and so may the rounding). */
+        orthoconv_priv_fwd_w lw = raw;
+        float *packed = NULL;
+        if (ch.k->wlayout == ORTHOCONV_W_K16) {
+          lw.npad = (N + ch.k->nr - 1) / ch.k->nr * ch.k->nr;
+          packed = malloc(orthoconv_priv_pack_k16_floats(K, lw.npad) * sizeof *packed);
+          orthoconv_priv_pack_k16(K, N, lw.npad, w, packed);
+          lw.k16 = packed;
+        } else if (ch.k->wlayout == ORTHOCONV_W_PANEL && N > ch.k->nr) {
+          packed = malloc(orthoconv_priv_pack_panel_floats(K, N, ch.k->nr) * sizeof *packed);
+          orthoconv_priv_pack_panel(K, N, ch.k->nr, w, packed);
+          lw.panel = packed;
+          lw.panel_nr = ch.k->nr;
+        }
+        orthoconv_priv_fwd_drive(ch.k, ch.t, M, K, N, x, K, &lw, bias, ORTHOCONV_ACT_RELU, y2, N);
+        free(packed);
+        CHECK(!memcmp(y1, y2, M * N * sizeof *y1), "layer %zux%zux%zu did not run %s's code", M, K, N, ch.k->name);
+        orthoconv_layer_destroy(l);
+        free(x), free(w), free(bias), free(y1), free(y2);
+        runs++;
+      }
+  printf("forward and layer_forward ran the variants dispatch names in %u shapes (cap %s)\n", runs,
+         orthoconv_isa_name(orthoconv_get_isa()));
+}
+
+/* Every line of dispatch/defaults.inc names a variant of its own ISA and op. */
+static void defaults_lines(void) {
+  unsigned line = 0;
+  const unsigned bad = orthoconv_priv_defaults_bad_lines(&line);
+  CHECK(bad == 0, "%u lines of dispatch/defaults.inc name a variant of another ISA or op (first: entry %u)", bad, line);
+}
+
+/* A profile with different choices in two N classes of one M and K selects each
+ * for its own shapes, and falls back where its variant does not apply. */
+static void per_class_profile(void) {
+  const orthoconv_isa cap = orthoconv_get_isa();
+  const orthoconv_op op = ORTHOCONV_OP_LAYER_FORWARD;
+  const orthoconv_priv_shape s10 = { 49, 1024, 10 }, s64 = { 49, 1024, 64 };
+  const unsigned c10 = orthoconv_priv_class_of(op, s10.M, s10.K, s10.N), c64 = orthoconv_priv_class_of(op, s64.M, s64.K, s64.N);
+  CHECK(c10 != c64, "N = 10 and N = 64 share a class");
+  /* Two different runnable variants that apply to both shapes. */
+  const orthoconv_ukernel *a = NULL, *b = NULL;
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (!orthoconv_priv_ukernel_serves(k, op) || !orthoconv_priv_isa_allowed(k->isa, cap) ||
+        !orthoconv_priv_ukernel_applies(k, 1024, 10) || !orthoconv_priv_ukernel_applies(k, 1024, 64))
+      continue;
+    if (!a) a = k;
+    else if (!b) b = k;
   }
+  if (!a || !b) {
+    printf("per-class profile: fewer than two variants here, skipped\n");
+    return;
+  }
+  static orthoconv_priv_profile p;
+  memset(&p, 0, sizeof p);
+  p.c[op][c10] = orthoconv_priv_choice_of(a);
+  p.c[op][c64] = orthoconv_priv_choice_of(b);
+  p.at[op][c10] = s10;
+  p.at[op][c64] = s64;
+  CHECK(orthoconv_priv_table_install(&p) == ORTHOCONV_OK, "install");
+  const char *n10 = orthoconv_selected_kernel(op, s10.M, s10.K, s10.N), *n64 = orthoconv_selected_kernel(op, s64.M, s64.K, s64.N);
+  CHECK(n10 && !strcmp(n10, a->name), "N=10 class selects %s, profile says %s", n10, a->name);
+  CHECK(n64 && !strcmp(n64, b->name), "N=64 class selects %s, profile says %s", n64, b->name);
+  /* A record whose variant does not apply to a shape of its class is not used there. */
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (!orthoconv_priv_ukernel_serves(k, op) || !orthoconv_priv_isa_allowed(k->isa, cap) || k->rule.nmax != 10 ||
+        k->rule.nmin != 10)
+      continue;
+    p.c[op][c10] = orthoconv_priv_choice_of(k);
+    CHECK(orthoconv_priv_table_install(&p) == ORTHOCONV_OK, "install");
+    const char *n7 = orthoconv_selected_kernel(op, 49, 1024, 7);
+    CHECK(n7 && strcmp(n7, k->name) != 0, "%s (N = 10 only) selected for N = 7", k->name);
+    break;
+  }
+  CHECK(orthoconv_priv_table_install(NULL) == ORTHOCONV_OK, "back to defaults");
 }
 
 static void cap_walk(void) {
@@ -133,7 +276,10 @@ int main(int argc, char **argv) {
             orthoconv_isa_name(orthoconv_cpu_isa()));
       expect_all_selected(orthoconv_cpu_isa());
     }
+    defaults_lines();
     expect_all_selected(orthoconv_get_isa());
+    per_class_profile();
+    runs_what_it_names();
     cap_walk();
     concurrent_cap_changes();
   }

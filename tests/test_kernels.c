@@ -11,6 +11,7 @@
 #include "common/grid.h"
 #include "common/oracle.h"
 #include "common/testutil.h"
+#include "fwd/driver.h"
 #include "fwd/pack.h"
 #include "registry.h"
 #include "select.h"
@@ -56,18 +57,27 @@ static void test_forward(const grid_shape *g, unsigned idx) {
   tmat_fill_random(&w, 1.0f);
   tmat_fill_random(&bias, 1.0f);
   const float *bp = idx % 2 ? NULL : bias.p;
-  tmat wk = w;
+  /* K16 and panel variants: on W packed as a layer packs it (odd shapes), and on W
+   * as given, packed by the driver block by block (even shapes). */
   tmat packed = { 0 };
-  if (cur->wlayout == ORTHOCONV_W_K16) {
-    const size_t n = orthoconv_priv_pack_k16_floats(K, N);
+  orthoconv_priv_fwd_w wv = { .kn = w.p };
+  if (cur->wlayout == ORTHOCONV_W_K16 && idx % 2) {
+    wv.npad = (N + cur->nr - 1) / cur->nr * cur->nr;
+    const size_t n = orthoconv_priv_pack_k16_floats(K, wv.npad);
     packed = tmat_new(1, n, n, g->off);
-    orthoconv_priv_pack_k16(K, N, w.p, packed.p);
-    wk = packed;
+    orthoconv_priv_pack_k16(K, N, wv.npad, w.p, packed.p);
+    wv.k16 = packed.p;
+  } else if (cur->wlayout == ORTHOCONV_W_PANEL && idx % 2) {
+    const size_t n = orthoconv_priv_pack_panel_floats(K, N, cur->nr);
+    packed = tmat_new(1, n, n, g->off);
+    orthoconv_priv_pack_panel(K, N, cur->nr, w.p, packed.p);
+    wv.panel = packed.p;
+    wv.panel_nr = cur->nr;
   }
   tmat y = tmat_new(M, N, g->ldy, g->off);
   tmat_fill_pattern(&y);
-  float *xs = snapshot(&x), *ws = snapshot(&wk);
-  cur->fn.fwd(M, K, N, x.p, x.ld, wk.p, bp, act, y.p, y.ld, tun);
+  float *xs = snapshot(&x), *ws = snapshot(&w), *ps = packed.base ? snapshot(&packed) : NULL;
+  orthoconv_priv_fwd_drive(cur, tun, M, K, N, x.p, x.ld, &wv, bp, act, y.p, y.ld);
 
   double *pre = malloc((M * N + 1) * sizeof *pre), *bnd = malloc((M * N + 1) * sizeof *bnd);
   oracle_forward_pre(M, K, N, x.p, x.ld, w.p, bp, pre, bnd);
@@ -84,10 +94,11 @@ static void test_forward(const grid_shape *g, unsigned idx) {
   }
   check_canaries(&y, "y", g);
   check_unchanged(&x, xs, "x", g);
-  check_unchanged(&wk, ws, "w", g);
+  check_unchanged(&w, ws, "w", g);
+  if (ps) check_unchanged(&packed, ps, "packed w", g);
   if (idx % 4 == 0) { /* same bits again */
     tmat y2 = tmat_new(M, N, g->ldy, g->off);
-    cur->fn.fwd(M, K, N, x.p, x.ld, wk.p, bp, act, y2.p, y2.ld, tun);
+    orthoconv_priv_fwd_drive(cur, tun, M, K, N, x.p, x.ld, &wv, bp, act, y2.p, y2.ld);
     CHECK(tmat_same_bits(&y, &y2), "%s: two runs differ at M=%zu K=%zu N=%zu", cur->name, M, K, N);
     tmat_free(&y2);
   }
@@ -275,16 +286,46 @@ static void test_optim(const grid_shape *g, unsigned idx) {
   tmat_free(&w), tmat_free(&gr), tmat_free(&s1), tmat_free(&s2);
 }
 
+/* Shapes derived from a forward microkernel's own tile: m below, at and past mr,
+ * n below, at and past nr (and past two tiles), k below, at and past the k block,
+ * with the block set to its smallest value so that K crosses several blocks, and
+ * the tunables at their defaults otherwise. */
+static unsigned tile_grid(const orthoconv_ukernel *k) {
+  const size_t mr = k->mr, nr = k->nr, ku = k->kunroll ? k->kunroll : 1;
+  const size_t kb = k->ntunables ? (size_t)(k->tunables[0].min ? k->tunables[0].min : k->tunables[0].step) : 0;
+  const size_t ms[] = { 1, mr > 1 ? mr - 1 : 1, mr, mr + 1, 2 * mr + 1 };
+  const size_t ns[] = { 1, nr - 1 ? nr - 1 : 1, nr, nr + 1, 2 * nr + 1 };
+  const size_t blk = kb ? kb : 16;
+  const size_t ks[] = { ku, blk - 1, blk, blk + 1, 3 * blk + ku + 1 };
+  unsigned count = 0, idx = 0;
+  for (size_t a = 0; a < 5; a++)
+    for (size_t b = 0; b < 5; b++)
+      for (size_t c = 0; c < 5; c++, idx++) {
+        const grid_shape g = { ms[a], ks[c] ? ks[c] : 1, ns[b], ks[c] + 3, ns[b] + 1, idx % 3 };
+        if (!orthoconv_priv_ukernel_applies(k, g.K, g.N)) continue;
+        pick_tunables(k, 0);
+        if (kb) tun[0] = (int)kb;
+        test_forward(&g, idx);
+        count++;
+      }
+  return count;
+}
+
 static void run_variant(const orthoconv_ukernel *k) {
   cur = k;
   const int has_m = k->op == ORTHOCONV_OP_FORWARD || k->op == ORTHOCONV_OP_BACKWARD_DATA ||
                     k->op == ORTHOCONV_OP_BACKWARD_WEIGHTS;
   grid_iter it;
   grid_shape g;
-  unsigned idx = 0;
+  unsigned idx = 0, outside = 0;
   const int before = test_failures;
   for (grid_begin(&it, has_m); grid_next(&it, &g); idx++) {
     if (has_m && g.M == 0) continue; /* M == 0 never reaches a kernel */
+    /* Dispatch never runs a variant outside its rule (tests/test_dispatch.c checks). */
+    if (!orthoconv_priv_ukernel_applies(k, g.K, g.N)) {
+      outside++;
+      continue;
+    }
     pick_tunables(k, idx % 3);
     switch (k->op) {
     case ORTHOCONV_OP_FORWARD: test_forward(&g, idx); break;
@@ -307,13 +348,16 @@ static void run_variant(const orthoconv_ukernel *k) {
     for (size_t i = 0; i < sizeof kn / sizeof kn[0] * (sizeof huge / sizeof huge[0]); i++, idx++) {
       const size_t ld = huge[i % (sizeof huge / sizeof huge[0])], *s = kn[i / (sizeof huge / sizeof huge[0])];
       const grid_shape one = { 1, s[0], s[1], ld, ld, 1 };
+      if (!orthoconv_priv_ukernel_applies(k, one.K, one.N)) continue;
       pick_tunables(k, idx % 3);
       if (k->op == ORTHOCONV_OP_FORWARD) test_forward(&one, idx);
       else if (k->op == ORTHOCONV_OP_BACKWARD_DATA) test_backward_data(&one);
       else test_backward_weights(&one, idx);
     }
   }
-  printf("  %-58s %4u shapes %s\n", k->name, idx, test_failures == before ? "ok" : "FAILED");
+  const unsigned tiles = k->op == ORTHOCONV_OP_FORWARD ? tile_grid(k) : 0;
+  printf("  %-58s %4u shapes (%u outside its rule) + %u tile shapes %s\n", k->name, idx - outside, outside, tiles,
+         test_failures == before ? "ok" : "FAILED");
 }
 
 int main(int argc, char **argv) {
@@ -323,6 +367,9 @@ int main(int argc, char **argv) {
   size_t n = 0;
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     if ((int)orthoconv_priv_ukernels[i].isa != isa) continue;
+    /* The bf16 and int8 variants have their own suite (tests/lowprec/test_lp_kernels.c). */
+    const orthoconv_op op = orthoconv_priv_ukernels[i].op;
+    if (op == ORTHOCONV_OP_LAYER_FORWARD_BF16 || op == ORTHOCONV_OP_QLAYER_FORWARD) continue;
     run_variant(&orthoconv_priv_ukernels[i]);
     n++;
   }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common/oracle.h"
 #include "common/testutil.h"
+#include "gram/reg_maths.h"
 
 static int fd_checks, ill_defined;
 static const char *const kind_names[] = { "SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS" };
@@ -115,7 +116,84 @@ static void gram_api(void) {
   free(w), free(wd);
 }
 
+/* SRIP's eigensolver on matrices of known spectrum: S = Q diag(lambda) Q^T, Q a
+ * product of two Householder reflectors of random vectors (orthogonal to
+ * rounding). The pair of largest |lambda| must come back to 1e-12 of the
+ * spectrum's scale, with residual |S v - lambda v| as small; NaN in, NaN out. */
+static void eigen_known(size_t n, const double *lam, const char *what) {
+  double *q = malloc(n * n * sizeof *q), *s = malloc(n * n * sizeof *s), *s0 = malloc(n * n * sizeof *s0);
+  double *v = malloc(n * sizeof *v), *work = malloc(7 * n * sizeof *work), *u = malloc(n * sizeof *u);
+  for (size_t i = 0; i < n * n; i++) q[i] = (i % (n + 1)) == 0;
+  for (int r = 0; r < 2; r++) { /* q <- q (I - 2 u u^T / u^T u) */
+    double uu = 0;
+    for (size_t i = 0; i < n; i++) uu += (u[i] = (double)test_randf());
+    uu = 0;
+    for (size_t i = 0; i < n; i++) uu += u[i] * u[i];
+    for (size_t i = 0; i < n && uu > 0; i++) {
+      double qu = 0;
+      for (size_t j = 0; j < n; j++) qu += q[i * n + j] * u[j];
+      for (size_t j = 0; j < n; j++) q[i * n + j] -= 2 * qu * u[j] / uu;
+    }
+  }
+  double big = 0, want = 0;
+  for (size_t k = 0; k < n; k++)
+    if (fabs(lam[k]) > big) big = fabs(lam[k]), want = lam[k];
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      double acc = 0;
+      for (size_t k = 0; k < n; k++) acc += q[i * n + k] * lam[k] * q[j * n + k];
+      s0[i * n + j] = s[i * n + j] = acc;
+    }
+  for (size_t i = 0; i < n; i++) /* exactly symmetric, as G - I is */
+    for (size_t j = 0; j < i; j++) s0[i * n + j] = s[i * n + j] = s0[j * n + i];
+  const double got = orthoconv_priv_top_eigen(n, s, v, work);
+  double vv = 0, res = 0;
+  for (size_t i = 0; i < n; i++) {
+    double sv = 0;
+    for (size_t j = 0; j < n; j++) sv += s0[i * n + j] * v[j];
+    res = fmax(res, fabs(sv - got * v[i]));
+    vv += v[i] * v[i];
+  }
+  /* Ties |lambda_max| = |lambda_min| may answer either sign. */
+  int tie = 0;
+  for (size_t k = 0; k < n; k++) tie |= big > 0 && fabs(lam[k] + want) <= 1e-12 * big;
+  CHECK(fabs(got - want) <= 1e-12 * big || (tie && fabs(got + want) <= 1e-12 * big),
+        "top_eigen n=%zu (%s): lambda %.17g, want %.17g", n, what, got, want);
+  CHECK(res <= 1e-10 * (big > 0 ? big : 1) && fabs(vv - 1) <= 1e-12,
+        "top_eigen n=%zu (%s): residual %.3g, |v|^2 - 1 = %.3g", n, what, res, vv - 1);
+  s[n * n / 2] = NAN;
+  CHECK(isnan(orthoconv_priv_top_eigen(n, s, v, work)), "top_eigen n=%zu: NaN in, a number out", n);
+  free(q), free(s), free(s0), free(v), free(work), free(u);
+}
+
+static void eigen_cases(void) {
+  static const size_t ns[] = { 1, 2, 3, 4, 5, 7, 10, 11, 16, 31, 32, 33, 40 };
+  double lam[40];
+  for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+    const size_t n = ns[t];
+    for (size_t k = 0; k < n; k++) lam[k] = test_randf();
+    eigen_known(n, lam, "random");
+    lam[n - 1] = -3.0; /* negative dominant */
+    eigen_known(n, lam, "negative top");
+    if (n >= 2) lam[0] = -3.0; /* a double eigenvalue on top */
+    eigen_known(n, lam, "double top");
+    for (size_t k = 0; k < n; k++) lam[k] = 0.25; /* S = c I */
+    eigen_known(n, lam, "all equal");
+    for (size_t k = 0; k < n; k++) lam[k] = 0.0;
+    eigen_known(n, lam, "zero");
+    for (size_t k = 0; k < n; k++) lam[k] = 1e-3 * (double)k * (k % 2 ? 1 : -1) + 1e-9 * test_randf();
+    eigen_known(n, lam, "clustered");
+    for (size_t k = 0; k < n; k++) lam[k] = 1e25 * test_randf();
+    eigen_known(n, lam, "huge");
+    for (size_t k = 0; k < n; k++) lam[k] = 1e-25 * test_randf();
+    eigen_known(n, lam, "tiny");
+    for (size_t k = 0; k < n; k++) lam[k] = k == n / 2 ? 2.0 : 1.0 - 1e-7 * (double)k;
+    eigen_known(n, lam, "one above a near-multiple bulk");
+  }
+}
+
 int main(void) {
+  eigen_cases();
   static const size_t shapes[][2] = { { 1024, 10 }, { 16, 1 }, { 17, 2 }, { 3, 7 }, { 1000, 11 }, { 64, 33 }, { 1025, 16 }, { 40, 40 } };
   unsigned char alt[64];
   for (size_t i = 0; i < sizeof alt; i++) alt[i] = (unsigned char)(i % 3 != 1);

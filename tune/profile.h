@@ -7,18 +7,14 @@
 #include <stdint.h>
 #include "select.h"
 
-#define ORTHOCONV_PROFILE_FORMAT 1
+/* 2: records keyed by shape class (M x K x N) and carrying the shape measured. */
+#define ORTHOCONV_PROFILE_FORMAT 2
 /* Far above what a real profile needs (about 60 bytes a line, under 8 KiB a file):
  * anything longer is not ours, and the cap bounds the one buffer that load allocates. */
 #define ORTHOCONV_PROFILE_MAX_LINE 1024
 #define ORTHOCONV_PROFILE_MAX_BYTES 65536
 
-/* One record per op and class; k == NULL = no record (the built-in default runs).
- * rate: millions of flops (GEMM-like ops) or bytes (optimizer steps) per second. */
-typedef struct orthoconv_priv_profile {
-  orthoconv_priv_choice c[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
-  uint32_t rate[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
-} orthoconv_priv_profile;
+/* The profile itself is a choice table, orthoconv_priv_profile (dispatch/select.h). */
 
 /* Writes the reason (printf format) into why; returns 0, for "return why(...)". */
 int orthoconv_priv_profile_why(char *why, size_t size, const char *fmt, ...)
@@ -58,14 +54,14 @@ orthoconv_status orthoconv_priv_profile_load_text(const char *label, const char 
 void orthoconv_priv_profile_note_failure(const char *label, const char *why);
 /* The default search (tune/profile_search.c); does not run init. */
 orthoconv_status orthoconv_priv_profile_search(void);
+/* What init installs by itself: the file $ORTHOCONV_PROFILE names, if set, else the
+ * profile embedded at build time (no file I/O), else nothing. */
+void orthoconv_priv_profile_startup(void);
+/* Installs p (NULL: no profile) as the table in force and says where it came from
+ * in orthoconv_profile_status. For the loader and the tuner. */
+orthoconv_status orthoconv_priv_profile_install(const orthoconv_priv_profile *p, const char *label);
 /* The default path to save to: ${XDG_CACHE_HOME:-$HOME/.cache}/orthoconv/profile.txt.
  * 0 if neither variable is set or the path does not fit. */
 int orthoconv_priv_profile_user_path(char *buf, size_t size);
 
-/* For the tuner: the measured rate stored with a choice, written by save. */
-void orthoconv_priv_profile_set_rate(orthoconv_op op, unsigned cls, uint32_t rate);
-uint32_t orthoconv_priv_profile_get_rate(orthoconv_op op, unsigned cls);
-/* For the tuner: says in orthoconv_profile_status where the choices in force came
- * from when they were set directly (e.g. "tuned in this process"). */
-void orthoconv_priv_profile_set_source(const char *label);
 #endif

@@ -64,7 +64,7 @@ static size_t line_len(const char *t, size_t pos, size_t end) {
 /* What a differing header line means, by its key. */
 static const char *header_meaning(const char *key, size_t klen) {
   static const struct { const char *key, *meaning; } m[] = {
-    { "orthoconv-profile", "another format version" },
+    { "orthoconv-profile", "another profile format version (re-run orthoconv-tune to write a current one)" },
     { "library", "written by another library version" },
     { "kernels", "written by a build with another kernel list" },
     { "cpu.", "written on another CPU" },
@@ -112,7 +112,7 @@ static int parse_int(const char *s, long *v) {
   return 1;
 }
 
-enum { MAX_TOKENS = 5 + ORTHOCONV_MAX_TUNABLES };
+enum { MAX_TOKENS = 6 + ORTHOCONV_MAX_TUNABLES };
 
 /* Splits in place at single spaces; an empty field (double space, leading or
  * trailing space) is malformed. Returns the count, or -1. */
@@ -168,13 +168,37 @@ static int parse_tunable(char *tok, const orthoconv_ukernel *k, orthoconv_priv_c
   return orthoconv_priv_profile_why(why, ws, "line %zu: %s has no tunable '%s'", line, k->name, tok);
 }
 
-/* choice <op> <class> <variant> <tunable>=<value>... rate=<uint32> */
+/* "shape=MxKxN": strict decimals, each at most 9 digits. */
+static int parse_shape(const char *tok, orthoconv_priv_shape *sh) {
+  static const char key[] = "shape=";
+  if (strncmp(tok, key, sizeof key - 1) != 0) return 0;
+  char buf[40];
+  const size_t len = strlen(tok + sizeof key - 1);
+  if (len >= sizeof buf) return 0;
+  memcpy(buf, tok + sizeof key - 1, len + 1);
+  char *parts[3] = { buf, NULL, NULL };
+  for (int i = 1; i < 3; i++) {
+    char *x = strchr(parts[i - 1], 'x');
+    if (!x) return 0;
+    *x = 0;
+    parts[i] = x + 1;
+  }
+  long v[3];
+  for (int i = 0; i < 3; i++)
+    if (parts[i][0] == '-' || !parse_int(parts[i], &v[i])) return 0;
+  sh->M = (size_t)v[0];
+  sh->K = (size_t)v[1];
+  sh->N = (size_t)v[2];
+  return 1;
+}
+
+/* choice <op> <class> <variant> <tunable>=<value>... shape=MxKxN rate=<uint32> */
 static int parse_choice(char *s, orthoconv_priv_profile *p, size_t line, char *why, size_t ws) {
   char *tok[MAX_TOKENS];
   const int nt = split(s, tok);
   orthoconv_op op;
   unsigned cls;
-  if (nt < 5) return orthoconv_priv_profile_why(why, ws, "line %zu: malformed choice (fields: choice op class variant tunables... rate=)", line);
+  if (nt < 6) return orthoconv_priv_profile_why(why, ws, "line %zu: malformed choice (fields: choice op class variant tunables... shape= rate=)", line);
   if (!find_op(tok[1], &op)) return orthoconv_priv_profile_why(why, ws, "line %zu: unknown op '%s'", line, tok[1]);
   if (!find_class(op, tok[2], &cls)) return orthoconv_priv_profile_why(why, ws, "line %zu: %s has no class '%s'", line, tok[1], tok[2]);
   if (p->c[op][cls].k) return orthoconv_priv_profile_why(why, ws, "line %zu: second record for %s %s", line, tok[1], tok[2]);
@@ -190,12 +214,33 @@ static int parse_choice(char *s, orthoconv_priv_profile *p, size_t line, char *w
   const char *r = tok[nt - 1];
   if (strncmp(r, rate_key, sizeof rate_key - 1) != 0 || !parse_int(r + sizeof rate_key - 1, &rate) || rate < 0)
     return orthoconv_priv_profile_why(why, ws, "line %zu: the last field must be rate=<non-negative integer>", line);
-  for (int i = 4; i < nt - 1; i++)
+  orthoconv_priv_shape at;
+  if (!parse_shape(tok[nt - 2], &at)) return orthoconv_priv_profile_why(why, ws, "line %zu: the next to last field must be shape=MxKxN", line);
+  if ((orthoconv_priv_op_has_m(op) ? at.M == 0 : at.M != 0) || at.K == 0 || at.N == 0 ||
+      orthoconv_priv_class_of(op, at.M, at.K, at.N) != cls)
+    return orthoconv_priv_profile_why(why, ws, "line %zu: shape %s is not a shape of class %s", line, tok[nt - 2] + 6, tok[2]);
+  if (!orthoconv_priv_ukernel_applies(k, at.K, at.N))
+    return orthoconv_priv_profile_why(why, ws, "line %zu: %s does not apply to the shape it names (%s)", line, k->name, tok[nt - 2] + 6);
+  for (int i = 4; i < nt - 2; i++)
     if (!parse_tunable(tok[i], k, &ch, &seen, line, why, ws)) return 0;
   if (seen != (1u << k->ntunables) - 1u) return orthoconv_priv_profile_why(why, ws, "line %zu: %s needs all its %u tunables", line, k->name, k->ntunables);
   if (!orthoconv_priv_tunables_valid(k, ch.t)) return orthoconv_priv_profile_why(why, ws, "line %zu: tunables invalid for %s", line, k->name);
   p->c[op][cls] = ch;
   p->rate[op][cls] = (uint32_t)rate;
+  p->at[op][cls] = at;
+  return 1;
+}
+
+/* tasks kflops=<1..10^9> threads=<1..4096>: the _mt calls' grain, at most once. */
+static int parse_tasks(char *s, orthoconv_priv_profile *p, size_t line, char *why, size_t ws) {
+  char *tok[MAX_TOKENS];
+  long kf, th;
+  if (p->task_kflops) return orthoconv_priv_profile_why(why, ws, "line %zu: second tasks record", line);
+  if (split(s, tok) != 3 || strncmp(tok[1], "kflops=", 7) != 0 || strncmp(tok[2], "threads=", 8) != 0 ||
+      !parse_int(tok[1] + 7, &kf) || !parse_int(tok[2] + 8, &th) || kf < 1 || th < 1 || th > 4096)
+    return orthoconv_priv_profile_why(why, ws, "line %zu: malformed tasks record (tasks kflops=<positive> threads=<1..4096>)", line);
+  p->task_kflops = (uint32_t)kf;
+  p->task_threads = (uint32_t)th;
   return 1;
 }
 
@@ -212,6 +257,10 @@ int orthoconv_priv_profile_parse(const char *t, size_t n, orthoconv_priv_profile
     s[len] = 0;
     pos += len + 1;
     if (s[0] == '#') continue;
+    if (strncmp(s, "tasks ", 6) == 0) {
+      if (!parse_tasks(s, &p, line, why, ws)) return 0;
+      continue;
+    }
     if (strncmp(s, "choice ", 7) != 0) return orthoconv_priv_profile_why(why, ws, "line %zu: unknown record '%.40s'", line, s);
     if (!parse_choice(s, &p, line, why, ws)) return 0;
   }

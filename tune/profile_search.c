@@ -1,4 +1,5 @@
-/* Where a profile comes from when no path is given. ORTHOCONV_PROFILE, when set,
+/* Where a profile comes from when no path is given (orthoconv_profile_load(NULL)),
+ * and what init installs by itself. ORTHOCONV_PROFILE, when set,
  * is a request for that file alone (a benchmark pointing at its own profile must
  * not silently get another one). Otherwise the user cache, the system path and
  * the embedded profile are tried in turn: a missing file is skipped, a rejected
@@ -35,6 +36,18 @@ static int try_file(const char *path) {
   const orthoconv_status s = orthoconv_priv_profile_load_text(path, text, n);
   free(text);
   return s == ORTHOCONV_OK;
+}
+
+void orthoconv_priv_profile_startup(void) {
+  const char *env = getenv("ORTHOCONV_PROFILE");
+  if (env && env[0]) {
+    (void)orthoconv_priv_profile_search();
+    return;
+  }
+#if ORTHOCONV_HAVE_EMBEDDED_PROFILE
+  static const char embedded[] = ORTHOCONV_EMBEDDED_PROFILE;
+  (void)orthoconv_priv_profile_load_text("embedded at build time", embedded, sizeof embedded - 1);
+#endif
 }
 
 orthoconv_status orthoconv_priv_profile_search(void) {

@@ -1,48 +1,54 @@
-/* The profile in force: installs a checked table into dispatch, keeps the rates
- * and the status text, and implements the public orthoconv_profile_* calls.
- * One mutex orders loads, resets and saves against each other and guards the
- * text; dispatch itself never takes it (its choices are atomic words). */
+/* The profile in force: turns a checked profile into the dispatch table (one
+ * pointer swap, dispatch/select.c), keeps the status text, and implements the
+ * public orthoconv_profile_* calls. One mutex orders loads, resets and saves
+ * against each other and guards the text; compute calls never take it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "init.h"
 #include "profile.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char in_force[512] = "built-in defaults";
 static char last_reject[1024];
-static uint32_t rates[ORTHOCONV_OP_COUNT][ORTHOCONV_CLASS_COUNT];
 
-static void install(const orthoconv_priv_profile *p) {
-  orthoconv_priv_choice_clear_all();
-  for (unsigned op = 0; op < ORTHOCONV_OP_COUNT; op++)
-    for (unsigned c = 0; c < ORTHOCONV_CLASS_COUNT; c++) {
-      if (p->c[op][c].k) orthoconv_priv_choice_set((orthoconv_op)op, c, &p->c[op][c]);
-      rates[op][c] = p->rate[op][c];
-    }
+orthoconv_status orthoconv_priv_profile_install(const orthoconv_priv_profile *p, const char *label) {
+  pthread_mutex_lock(&lock);
+  const orthoconv_status s = orthoconv_priv_table_install(p);
+  if (s == ORTHOCONV_OK) {
+    snprintf(in_force, sizeof in_force, "%.500s", p ? label : "built-in defaults"); /* long paths cut */
+    last_reject[0] = 0;
+  } else {
+    snprintf(last_reject, sizeof last_reject, "%s: out of memory for the table", label);
+  }
+  pthread_mutex_unlock(&lock);
+  return s;
 }
 
 orthoconv_status orthoconv_priv_profile_load_text(const char *label, const char *text, size_t n) {
-  /* Parsed outside the lock: a slow or hostile file never holds up other callers. */
-  static const orthoconv_priv_profile empty;
-  orthoconv_priv_profile p = empty;
-  char why[768];
+  /* Parsed outside the lock: a slow or hostile file never holds up other callers.
+   * The table is large for a thread's stack: it lives in static storage that only
+   * one parse at a time uses. */
+  static orthoconv_priv_profile p;
+  static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+  char why[768], where[600];
+  pthread_mutex_lock(&parse_lock);
+  memset(&p, 0, sizeof p);
   const int ok = orthoconv_priv_profile_parse(text, n, &p, why, sizeof why);
-  pthread_mutex_lock(&lock);
+  orthoconv_status s = ORTHOCONV_EPROFILE;
   if (ok) {
-    install(&p);
-    snprintf(in_force, sizeof in_force, "profile %s", label);
-    last_reject[0] = 0;
-  } else {
-    snprintf(last_reject, sizeof last_reject, "%s: %s", label, why);
+    snprintf(where, sizeof where, "profile %s", label);
+    s = orthoconv_priv_profile_install(&p, where);
   }
-  pthread_mutex_unlock(&lock);
-  return ok ? ORTHOCONV_OK : ORTHOCONV_EPROFILE;
+  pthread_mutex_unlock(&parse_lock);
+  if (!ok) orthoconv_priv_profile_note_failure(label, why);
+  return s == ORTHOCONV_OK ? ORTHOCONV_OK : s == ORTHOCONV_ENOMEM ? ORTHOCONV_ENOMEM : ORTHOCONV_EPROFILE;
 }
 
 void orthoconv_priv_profile_note_failure(const char *label, const char *why) {
   pthread_mutex_lock(&lock);
-  snprintf(last_reject, sizeof last_reject, "%s: %s", label, why);
+  snprintf(last_reject, sizeof last_reject, "%.300s: %.700s", label, why); /* long paths cut */
   pthread_mutex_unlock(&lock);
 }
 
@@ -60,12 +66,10 @@ static orthoconv_status load_path(const char *path) {
 }
 
 orthoconv_status orthoconv_profile_load(const char *path) {
-  /* Init first, so that the automatic search cannot run later and replace this load. */
+  /* Init first, so that its start-up load cannot run later and replace this one. */
   orthoconv_priv_init();
   return path ? load_path(path) : orthoconv_priv_profile_search();
 }
-
-void orthoconv_priv_profile_autoload(void) { (void)orthoconv_priv_profile_search(); }
 
 orthoconv_status orthoconv_profile_save(const char *path) {
   orthoconv_priv_init();
@@ -77,22 +81,17 @@ orthoconv_status orthoconv_profile_save(const char *path) {
     }
     path = def;
   }
-  orthoconv_priv_profile p;
-  memset(&p, 0, sizeof p);
-  pthread_mutex_lock(&lock);
-  for (unsigned op = 0; op < ORTHOCONV_OP_COUNT; op++)
-    for (unsigned c = 0; c < ORTHOCONV_CLASS_COUNT; c++) {
-      p.c[op][c] = orthoconv_priv_choice_get((orthoconv_op)op, c);
-      p.rate[op][c] = rates[op][c];
-    }
-  pthread_mutex_unlock(&lock);
-  const size_t n = orthoconv_priv_profile_emit(&p, NULL, 0);
+  /* Installed tables are immutable: no lock is needed to read one. */
+  static const orthoconv_priv_profile none;
+  const orthoconv_priv_profile *p = orthoconv_priv_table_current();
+  if (!p) p = &none;
+  const size_t n = orthoconv_priv_profile_emit(p, NULL, 0);
   char *text = malloc(n + 1);
   if (!text) {
     orthoconv_priv_profile_note_failure(path, "save: out of memory");
     return ORTHOCONV_ENOMEM;
   }
-  orthoconv_priv_profile_emit(&p, text, n + 1);
+  orthoconv_priv_profile_emit(p, text, n + 1);
   const int ok = orthoconv_priv_profile_write_file(path, text, n, why, sizeof why);
   free(text);
   if (!ok) {
@@ -104,12 +103,7 @@ orthoconv_status orthoconv_profile_save(const char *path) {
 
 void orthoconv_profile_reset(void) {
   orthoconv_priv_init();
-  pthread_mutex_lock(&lock);
-  orthoconv_priv_choice_clear_all();
-  memset(rates, 0, sizeof rates);
-  snprintf(in_force, sizeof in_force, "built-in defaults");
-  last_reject[0] = 0;
-  pthread_mutex_unlock(&lock);
+  (void)orthoconv_priv_profile_install(NULL, "built-in defaults");
 }
 
 size_t orthoconv_profile_status(char *buf, size_t size) {
@@ -119,25 +113,4 @@ size_t orthoconv_profile_status(char *buf, size_t size) {
                                : snprintf(buf, size, "%s", in_force);
   pthread_mutex_unlock(&lock);
   return n > 0 ? (size_t)n : 0;
-}
-
-void orthoconv_priv_profile_set_rate(orthoconv_op op, unsigned cls, uint32_t rate) {
-  if ((unsigned)op >= ORTHOCONV_OP_COUNT || cls >= ORTHOCONV_CLASS_COUNT) return;
-  pthread_mutex_lock(&lock);
-  rates[op][cls] = rate;
-  pthread_mutex_unlock(&lock);
-}
-
-uint32_t orthoconv_priv_profile_get_rate(orthoconv_op op, unsigned cls) {
-  if ((unsigned)op >= ORTHOCONV_OP_COUNT || cls >= ORTHOCONV_CLASS_COUNT) return 0;
-  pthread_mutex_lock(&lock);
-  const uint32_t r = rates[op][cls];
-  pthread_mutex_unlock(&lock);
-  return r;
-}
-
-void orthoconv_priv_profile_set_source(const char *label) {
-  pthread_mutex_lock(&lock);
-  snprintf(in_force, sizeof in_force, "%s", label);
-  pthread_mutex_unlock(&lock);
 }

@@ -7,7 +7,7 @@
 
 #define OC_INLINE ORTHOCONV_AVX2_OPS_INLINE
 #define BD_NC 16
-#define BD_KC 1024
+#define BD_KC 192 /* largest k block: 12 KiB of W^T on the stack (a call may use 16) */
 #define BD_MR 6
 
 typedef struct bd_args {
@@ -65,7 +65,7 @@ static bd_tile_fn *const bd_tiles[BD_MR][2] = { BD_ROW(1), BD_ROW(2), BD_ROW(3),
 /* t[0] = k block: the columns of dx (and of W^T in L1) one sweep over M covers. */
 void orthoconv_bwd_data_ukernel_6x16__avx2_tr(size_t M, size_t K, size_t N,
     const float *dy, size_t lddy, const float *w, float *dx, size_t lddx, const int *t) {
-  const size_t kc = t[0] >= 16 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)15 : 256;
+  const size_t kc = t[0] >= 16 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)15 : BD_KC;
   float wt[BD_NC][BD_KC] __attribute__((aligned(32)));
   bd_args a;
   a.lddy = lddy;

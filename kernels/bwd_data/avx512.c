@@ -14,7 +14,7 @@
 
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define BD_NC 16
-#define BD_KC 1024 /* largest k block: 64 KiB of W^T on the stack */
+#define BD_KC 192 /* largest k block: 12 KiB of W^T on the stack (a call may use 16) */
 #define BD_MR 4
 
 typedef struct bd_args {
@@ -67,7 +67,7 @@ static bd_tile_fn *const bd_tiles[BD_MR][4] = { BD_ROW(1), BD_ROW(2), BD_ROW(3),
 /* t[0] = k block: the columns of dx (and of W^T in L1) one sweep over M covers. */
 void orthoconv_bwd_data_ukernel_4x64__avx512_tr(size_t M, size_t K, size_t N,
     const float *dy, size_t lddy, const float *w, float *dx, size_t lddx, const int *t) {
-  const size_t kc = t[0] >= 64 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)63 : 1024;
+  const size_t kc = t[0] >= 64 && t[0] <= BD_KC ? (size_t)t[0] & ~(size_t)63 : BD_KC;
   float wt[BD_NC][BD_KC] __attribute__((aligned(64)));
   bd_args a;
   a.lddy = lddy;

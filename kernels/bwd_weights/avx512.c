@@ -23,7 +23,7 @@
 
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define BW_NT 12
-#define BW_KC 1024 /* largest k block: 48 KiB of totals on the stack */
+#define BW_KC 256 /* largest k block: 12 KiB of totals on the stack (a call may use 16) */
 #define BW_KV(nt) ((nt) <= 6 ? 4 : 2) /* vectors of 16 k per tile */
 
 typedef struct bw_args {
@@ -102,7 +102,7 @@ static bw_tile_fn *const bw_tiles[BW_NT][4] = {
 void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *dy, size_t lddy,
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
-  const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : 512;
+  const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : BW_KC;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
   orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
   float tot[BW_NT][BW_KC], btot[16];

@@ -7,18 +7,18 @@
 #define ORTHOCONV_NEON_GEMM_H
 #include "neon_util.h"
 
-/* nb: real columns from n0 (<= 4*NV). b has krest >= K rows left in its buffer
- * (whose last row holds ldb floats): rows whose vectors would run past it use
- * partial loads. */
-ORTHOCONV_NEON_INLINE void orthoconv_neon_gemm_tile(const int MR, const int NV,
+/* nb: real columns from n0 (<= 4*NV). b has krest >= K rows left in its buffer,
+ * whose last row holds rowlen floats from b + n0: rows whose vectors would run
+ * past it use partial loads. */
+ORTHOCONV_NEON_INLINE void orthoconv_neon_gemm_tile_len(const int MR, const int NV,
     float32x4_t acc[6][3], size_t K, size_t krest, const float *a, size_t lda, const float *b,
-    size_t ldb, size_t n0, size_t nb) {
+    size_t ldb, size_t n0, size_t nb, size_t rowlen) {
   ORTHOCONV_NEON_UNROLL
   for (int r = 0; r < MR; r++)
     ORTHOCONV_NEON_UNROLL
     for (int v = 0; v < NV; v++) acc[r][v] = vdupq_n_f32(0.0f);
   const float *bb = b + n0;
-  size_t ksafe = orthoconv_neon_rows_safe(krest, ldb, ldb - n0, (size_t)4 * NV);
+  size_t ksafe = orthoconv_neon_rows_safe(krest, ldb, rowlen, (size_t)4 * NV);
   if (ksafe > K) ksafe = K;
   const size_t kq = ksafe < K ? ksafe & ~(size_t)3 : K & ~(size_t)3;
   size_t k = 0;
@@ -52,5 +52,11 @@ ORTHOCONV_NEON_INLINE void orthoconv_neon_gemm_tile(const int MR, const int NV,
       for (int r = 0; r < MR; r++) acc[r][v] = vfmaq_n_f32(acc[r][v], bv, a[r * lda + k]);
     }
   }
+}
+/* The same with a buffer whose last row holds ldb floats (a whole matrix). */
+ORTHOCONV_NEON_INLINE void orthoconv_neon_gemm_tile(const int MR, const int NV,
+    float32x4_t acc[6][3], size_t K, size_t krest, const float *a, size_t lda, const float *b,
+    size_t ldb, size_t n0, size_t nb) {
+  orthoconv_neon_gemm_tile_len(MR, NV, acc, K, krest, a, lda, b, ldb, n0, nb, ldb - n0);
 }
 #endif

@@ -1,11 +1,15 @@
-/* Weight packing for the forward variants (baseline code: data movement only). */
+/* Weight packing for the forward microkernels (baseline code: data movement only). */
 #ifndef ORTHOCONV_PACK_H
 #define ORTHOCONV_PACK_H
 #include <stddef.h>
 
-/* Floats needed for the K16 layout of a K x N matrix (K rounded up to 16);
- * 0 if that count overflows. */
-size_t orthoconv_priv_pack_k16_floats(size_t K, size_t N);
-/* p[(kb*N + n)*16 + j] = w[(16*kb + j)*N + n], zero for 16*kb + j >= K. */
-void orthoconv_priv_pack_k16(size_t K, size_t N, const float *w, float *p);
+/* Floats of the K16 layout of K x N weights with npad >= N filters (K rounded up
+ * to 16); 0 if that count overflows. */
+size_t orthoconv_priv_pack_k16_floats(size_t K, size_t npad);
+/* p[(kb*npad + n)*16 + j] = w[(16*kb + j)*N + n], zero for 16*kb + j >= K or n >= N. */
+void orthoconv_priv_pack_k16(size_t K, size_t N, size_t npad, const float *w, float *p);
+/* Floats of the PANEL layout with panels of nr filters: K * roundup(N, nr); 0 on overflow. */
+size_t orthoconv_priv_pack_panel_floats(size_t K, size_t N, size_t nr);
+/* p[(pi*K + k)*nr + j] = w[k*N + pi*nr + j], zero for pi*nr + j >= N. */
+void orthoconv_priv_pack_panel(size_t K, size_t N, size_t nr, const float *w, float *p);
 #endif

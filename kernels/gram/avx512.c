@@ -90,91 +90,158 @@ void orthoconv_gram_ukernel_16x16__avx512_syrk(size_t K, size_t N, const float *
   }
 }
 
-/* N <= 16 with 8-lane rotations ("rot"). Filters 0-7 (part A) of two rows k,
- * k + 1 share one vector Z = [w[k][0..8) | w[k+1][0..8)] (two masked loads, no
- * shuffle); Z times Z rotated by r lanes within each half accumulates
- * G[l][(l + r) mod 8] in lane l, and r = 0..4 covers every pair of A once: 5
- * FMAs + 4 permutes per 2 rows instead of 16 FMAs. Filters 8..N-1 (part B, nb
- * of them) use the outer product, nb FMAs per row. N = 10: 4.5 FMAs per row of
- * W instead of 10. The two halves of a lane are added at the end. */
-OC_INLINE void gram_rot(const int NB, size_t K, size_t N, const float *w, float *g) {
-  const size_t na = N < 8 ? N : 8;
-  const __mmask16 lo = orthoconv_avx512_ops_tail(na), hi = (__mmask16)(lo << 8);
-  const __mmask16 rowm = orthoconv_avx512_ops_tail(N);
+/* N <= 16 with 8-lane rotations ("rot"). A vector Z holds 8 filters of row k in
+ * lanes 0-7 and 8 filters of row k + 1 in lanes 8-15; Z times Z rotated by r
+ * lanes within each half accumulates G[l][(l + r) mod 8] of that half's filters
+ * in lane l, and r = 0..4 covers every pair of the 8 once: 5 FMAs + 4 permutes
+ * per 2 rows instead of 16 FMAs.
+ * N <= 8: both halves hold filters 0..N-1 (masked loads), added at the end.
+ * 8 < N <= 16 (nb = N - 8 more filters): one plain load at column nb of row k
+ * gives Z = [w[k][nb..N) | w[k+1][0..8)]. Row k's pairs not among its 8 are
+ * those with a filter below nb, row k+1's those with a filter from 8: an outer
+ * product of nb broadcasts with the row each (the row k + 1 one loaded so that
+ * it ends where the row ends: no load leaves the pair of rows). N = 10: 4.5
+ * FMAs and 2 permutes per row, no masked load.
+ * Four rows per step with two or more sets of sums, so that no sum takes two
+ * dependent FMAs per step: the FMA latency never paces the loop. */
+OC_INLINE void rot_idx(__m512i idx[5]) {
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  __m512i idx[5];
 #pragma GCC unroll 5
   for (int r = 0; r < 5; r++)
     idx[r] = _mm512_or_si512(_mm512_and_si512(lane, _mm512_set1_epi32(8)),
                              _mm512_and_si512(_mm512_add_epi32(lane, _mm512_set1_epi32(r)), _mm512_set1_epi32(7)));
-  __m512 ta[5], tb[8];
-#pragma GCC unroll 5
-  for (int r = 0; r < 5; r++) ta[r] = _mm512_setzero_ps();
-#pragma GCC unroll 8
-  for (int b = 0; b < NB; b++) tb[b] = _mm512_setzero_ps();
-  for (size_t kb = 0; kb < K; kb += GR_KB) {
-    const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
-    __m512 aa[5], ab[8];
-#pragma GCC unroll 5
-    for (int r = 0; r < 5; r++) aa[r] = _mm512_setzero_ps();
-#pragma GCC unroll 8
-    for (int b = 0; b < NB; b++) ab[b] = _mm512_setzero_ps();
-    size_t k = kb;
-    for (; k < ke; k += 2) {
-      const float *p = w + k * N;
-      const int two = k + 1 < ke;
-      /* lane 8 + c reads p[N + c]: column c of row k + 1 */
-      const __m512 z0 = _mm512_maskz_loadu_ps(lo, p);
-      const __m512 z = two ? _mm512_mask_loadu_ps(z0, hi, p + N - 8) : z0;
-      aa[0] = _mm512_fmadd_ps(z, z, aa[0]);
+}
+
+OC_INLINE void rot_acc(const __m512i idx[5], __m512 z, __m512 aa[5]) {
+  aa[0] = _mm512_fmadd_ps(z, z, aa[0]);
 #pragma GCC unroll 4
-      for (int r = 1; r < 5; r++) aa[r] = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(idx[r], z), aa[r]);
-      if (NB) {
-        const __m512 r0 = _mm512_maskz_loadu_ps(rowm, p);
-#pragma GCC unroll 8
-        for (int b = 0; b < NB; b++) ab[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[8 + b]), r0, ab[b]);
-        if (two) {
-          const __m512 r1 = _mm512_maskz_loadu_ps(rowm, p + N);
-#pragma GCC unroll 8
-          for (int b = 0; b < NB; b++) ab[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[N + 8 + b]), r1, ab[b]);
-        }
-      }
-    }
+  for (int r = 1; r < 5; r++) aa[r] = _mm512_fmadd_ps(z, _mm512_permutexvar_ps(idx[r], z), aa[r]);
+}
+
+/* Sum of w_l w_m over the rows of half h, from the rotation sums t (l, m < 8). */
+static float rot_get(const float t[5][16], int h, int l, int m) {
+  const int r = (m - l) & 7;
+  return r <= 4 ? t[r][8 * h + l] : t[(l - m) & 7][8 * h + m];
+}
+
+/* Adds the block sums of one 256-row block into the totals. */
+OC_INLINE void rot_fold(const int S, __m512 aa[][5], __m512 ta[5]) {
 #pragma GCC unroll 5
-    for (int r = 0; r < 5; r++) ta[r] = _mm512_add_ps(ta[r], aa[r]);
-#pragma GCC unroll 8
-    for (int b = 0; b < NB; b++) tb[b] = _mm512_add_ps(tb[b], ab[b]);
-  }
-  float t[16];
   for (int r = 0; r < 5; r++) {
-    _mm512_storeu_ps(t, ta[r]);
-    for (size_t l = 0; l < na; l++) {
-      const size_t j = (l + (size_t)r) & 7;
-      if (j < na) g[l * N + j] = g[j * N + l] = t[l] + t[l + 8];
-    }
-  }
-  for (int b = 0; b < NB; b++) {
-    const size_t i = 8 + (size_t)b;
-    _mm512_storeu_ps(t, tb[b]);
-    for (size_t j = 0; j < N; j++)
-      if (j < 8 || j >= i) g[i * N + j] = g[j * N + i] = t[j];
+    __m512 v = aa[0][r];
+    if (S > 1) v = _mm512_add_ps(v, aa[1][r]);
+    ta[r] = _mm512_add_ps(ta[r], v);
   }
 }
 
-typedef void gram_rot_fn(size_t, size_t, const float *, float *);
+static void gram_rot8(size_t K, size_t N, const float *w, float *g) {
+  const __mmask16 lo = orthoconv_avx512_ops_tail(N), hi = (__mmask16)(lo << 8);
+  __m512i idx[5];
+  rot_idx(idx);
+  __m512 ta[5];
+  for (int r = 0; r < 5; r++) ta[r] = _mm512_setzero_ps();
+  for (size_t kb = 0; kb < K; kb += GR_KB) {
+    const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
+    __m512 aa[2][5];
+    for (int h = 0; h < 2; h++)
+      for (int r = 0; r < 5; r++) aa[h][r] = _mm512_setzero_ps();
+    for (size_t k = kb; k < ke; k += 2) {
+      const float *p = w + k * N;
+      /* lane 8 + c reads p[N + c]: column c of the next row */
+      const __m512 z0 = _mm512_maskz_loadu_ps(lo, p);
+      const __m512 z = k + 1 < ke ? _mm512_mask_loadu_ps(z0, hi, p + N - 8) : z0;
+      rot_acc(idx, z, aa[(k >> 1) & 1]);
+    }
+    rot_fold(2, aa, ta);
+  }
+  float t[5][16];
+  for (int r = 0; r < 5; r++) _mm512_storeu_ps(t[r], ta[r]);
+  for (int a = 0; a < (int)N; a++)
+    for (int c = a; c < (int)N; c++)
+      g[a * N + c] = g[c * N + a] = rot_get(t, 0, a, c) + rot_get(t, 1, a, c);
+}
+
+/* One pair of rows k (its filters nb..N-1 in Z's low half), k + 1 (0..7, high
+ * half); two = 0: row k alone (the last of W). */
+OC_INLINE void rot16_pair(const int NB, const float *p, int two, const int tail, const __m512i idx[5],
+    __m512 aa[5], __m512 be[8], __m512 bo[8]) {
+  const int N = 8 + NB;
+  const __m512 z = tail ? _mm512_maskz_loadu_ps(two ? 0xffff : 0x00ff, p + NB) : _mm512_loadu_ps(p + NB);
+  rot_acc(idx, z, aa);
+  /* row k with every filter of index < nb */
+  __m512 x = tail ? _mm512_maskz_loadu_ps(orthoconv_avx512_ops_tail((size_t)N), p) : _mm512_loadu_ps(p);
+  /* In a register: GCC would otherwise fold this load into each FMA below and
+   * load the broadcast separately, twice the loads, most of them across lines. */
+  __asm__("" : "+v"(x));
+#pragma GCC unroll 8
+  for (int b = 0; b < NB; b++) be[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[b]), x, be[b]);
+  if (two) { /* row k + 1 with every filter from 8; its column c in lane 16 - N + c */
+    __m512 y = _mm512_loadu_ps(p + 2 * N - 16);
+    __asm__("" : "+v"(y));
+#pragma GCC unroll 8
+    for (int b = 0; b < NB; b++) bo[b] = _mm512_fmadd_ps(_mm512_set1_ps(p[N + 8 + b]), y, bo[b]);
+  }
+}
+
+OC_INLINE void gram_rot16(const int NB, size_t K, const float *w, float *g) {
+  const int N = 8 + NB;
+  const int SA = NB > 4 ? 1 : 2, SB = NB <= 2 ? 2 : 1; /* sets of sums (registers) */
+  __m512i idx[5];
+  rot_idx(idx);
+  __m512 ta[5], tbe[8], tbo[8];
+#pragma GCC unroll 5
+  for (int r = 0; r < 5; r++) ta[r] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int b = 0; b < NB; b++) tbe[b] = tbo[b] = _mm512_setzero_ps();
+  for (size_t kb = 0; kb < K; kb += GR_KB) {
+    const size_t ke = K - kb < GR_KB ? K : kb + GR_KB;
+    __m512 aa[2][5], be[2][8], bo[2][8];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 5
+      for (int r = 0; r < 5; r++) aa[h][r] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+      for (int b = 0; b < NB; b++) be[h][b] = bo[h][b] = _mm512_setzero_ps();
+    }
+    size_t k = kb;
+    for (; k + 4 <= ke; k += 4) {
+      const float *p = w + k * (size_t)N;
+      rot16_pair(NB, p, 1, 0, idx, aa[0], be[0], bo[0]);
+      rot16_pair(NB, p + 2 * N, 1, 0, idx, aa[SA - 1], be[SB - 1], bo[SB - 1]);
+    }
+    for (; k < ke; k += 2) rot16_pair(NB, w + k * (size_t)N, k + 1 < ke, 1, idx, aa[0], be[0], bo[0]);
+    rot_fold(SA, aa, ta);
+#pragma GCC unroll 8
+    for (int b = 0; b < NB; b++) {
+      tbe[b] = _mm512_add_ps(tbe[b], SB > 1 ? _mm512_add_ps(be[0][b], be[1][b]) : be[0][b]);
+      tbo[b] = _mm512_add_ps(tbo[b], SB > 1 ? _mm512_add_ps(bo[0][b], bo[1][b]) : bo[0][b]);
+    }
+  }
+  float t[5][16], e[8][16], o[8][16];
+  for (int r = 0; r < 5; r++) _mm512_storeu_ps(t[r], ta[r]);
+  for (int b = 0; b < NB; b++) _mm512_storeu_ps(e[b], tbe[b]), _mm512_storeu_ps(o[b], tbo[b]);
+  for (int a = 0; a < N; a++)
+    for (int c = a; c < N; c++) {
+      /* rows k: pairs among nb..N-1 in the low half, the others in e; rows k + 1:
+       * pairs among 0..7 in the high half, the others in o */
+      const float ev = a >= NB ? rot_get(t, 0, a - NB, c - NB) : e[a][c];
+      const float ov = c < 8 ? rot_get(t, 1, a, c) : o[c - 8][16 - N + a];
+      g[a * N + c] = g[c * N + a] = ev + ov;
+    }
+}
+
+typedef void gram_rot_fn(size_t, const float *, float *);
 #define GRAM_ROT(NB) \
-  static void gram_rot_##NB(size_t K, size_t N, const float *w, float *g) { gram_rot(NB, K, N, w, g); }
-GRAM_ROT(0) GRAM_ROT(1) GRAM_ROT(2) GRAM_ROT(3) GRAM_ROT(4) GRAM_ROT(5) GRAM_ROT(6) GRAM_ROT(7) GRAM_ROT(8)
-static gram_rot_fn *const gram_rots[9] = { gram_rot_0, gram_rot_1, gram_rot_2, gram_rot_3, gram_rot_4,
+  static void gram_rot_##NB(size_t K, const float *w, float *g) { gram_rot16(NB, K, w, g); }
+GRAM_ROT(1) GRAM_ROT(2) GRAM_ROT(3) GRAM_ROT(4) GRAM_ROT(5) GRAM_ROT(6) GRAM_ROT(7) GRAM_ROT(8)
+static gram_rot_fn *const gram_rots[8] = { gram_rot_1, gram_rot_2, gram_rot_3, gram_rot_4,
                                            gram_rot_5, gram_rot_6, gram_rot_7, gram_rot_8 };
 
 void orthoconv_gram_ukernel_16x16__avx512_rot(size_t K, size_t N, const float *w, float *g,
     const int *t) {
-  if (N > 16) {
-    orthoconv_gram_ukernel_16x16__avx512_syrk(K, N, w, g, t);
-    return;
-  }
-  gram_rots[N > 8 ? N - 8 : 0](K, N, w, g);
+  (void)t; /* the list line's rule keeps N <= 16 */
+  if (N <= 8) gram_rot8(K, N, w, g);
+  else gram_rots[N - 9](K, w, g);
 }
 
 /* ------------------------------------------------------------------ REG_GRAD -- */
@@ -239,9 +306,107 @@ static void reg_run8(size_t nt, size_t N, const float *w, const float *a, size_t
   }
 }
 
+/* N = 10 at full lanes ("flat"). Eight rows of grad are 80 floats, five whole
+ * vectors; lane l of vector v holds grad[r][n] with 10 r + n = 16 v + l. Its sum
+ * over j of W[r][j] A[j][n] takes, per j, one FMA of two vectors: A[j][n(l)] (a
+ * pattern fixed per (v, j), built once per call) and W[r(l)][j], gathered from
+ * the W rows of that vector by one permute of a window (2 rows: 16 floats, 3
+ * rows: 32). 50 FMAs + 50 permutes per 8 rows instead of 80 FMAs on 10 of 16
+ * lanes, and grad is read and written as whole vectors (5, not 8 masked rows
+ * 40 bytes apart). */
+#define RF_N 10
+#define RF_ROWS 8
+#define RF_VECS 5
+
+typedef struct reg_flat {
+  __m512 ap[RF_VECS][RF_N];   /* A[j][n(l)] of vector v, zero in frozen lanes */
+  __mmask16 live[RF_VECS];    /* lanes of trainable columns */
+} reg_flat;
+
+OC_INLINE int rf_row0(int v) { return 16 * v / RF_N; }
+/* A vector's lanes span three rows when it starts past column 6 of a row. */
+OC_INLINE int rf_three(int v) { return 16 * v - RF_N * rf_row0(v) + 16 > 2 * RF_N; }
+
+/* Column n(l) = (16 v + l) mod 10 of each lane of the five vectors. */
+static const int rf_col[RF_VECS][16] = {
+  { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5 }, { 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1 },
+  { 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7 }, { 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3 },
+  { 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 },
+};
+
+static void reg_flat_setup(const float *a, const unsigned char *trainable, reg_flat *f) {
+  const __m512i live10 = _mm512_set1_epi32((int)orthoconv_avx512_ops_live(trainable, 0, RF_N));
+  __m512i col[RF_VECS];
+  for (int v = 0; v < RF_VECS; v++) {
+    col[v] = _mm512_loadu_si512(rf_col[v]);
+    f->live[v] = _mm512_test_epi32_mask(_mm512_sllv_epi32(_mm512_set1_epi32(1), col[v]), live10);
+  }
+  for (int j = 0; j < RF_N; j++) {
+    const __m512 row = _mm512_maskz_loadu_ps(0x3ff, a + j * RF_N);
+    for (int v = 0; v < RF_VECS; v++) f->ap[v][j] = _mm512_maskz_permutexvar_ps(f->live[v], col[v], row);
+  }
+}
+
+/* Vector v of every whole 8-row tile, one pass: its 10 A patterns and 10 window
+ * indices stay in registers for the whole pass (all five vectors' would not fit). */
+OC_INLINE void reg_flat_pass(const int v, const reg_flat *f, size_t nt, const float *w, float *grad) {
+  const int r0 = rf_row0(v), three = rf_three(v);
+  /* lane l reads row r(l) - r0 of the window: offset 10 (r(l) - r0) + j */
+  const __m512i pos = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                       _mm512_set1_epi32(16 * v - RF_N * r0));
+  const __m512i ten = _mm512_set1_epi32(RF_N);
+  __m512i off = _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(pos, ten), ten);
+  off = _mm512_mask_add_epi32(off, _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(2 * RF_N)), off, ten);
+  __m512 ap[RF_N];
+  __m512i idx[RF_N];
+#pragma GCC unroll 10
+  for (int j = 0; j < RF_N; j++) {
+    ap[j] = f->ap[v][j];
+    /* two rows: j >= 6 read the window 6 floats on, at j - 6 */
+    idx[j] = _mm512_add_epi32(off, _mm512_set1_epi32(three || j < 6 ? j : j - 6));
+  }
+  const __mmask16 live = f->live[v];
+  /* the second window of two-row vectors must not read past the tile's 80 floats */
+  const __mmask16 hi2 = orthoconv_avx512_ops_tail((size_t)(RF_ROWS * RF_N - (RF_N * r0 + 6)));
+  w += RF_N * r0;
+  grad += 16 * v;
+  for (size_t i = 0; i < nt; i++, w += RF_ROWS * RF_N, grad += RF_ROWS * RF_N) {
+    __m512 acc0 = _mm512_maskz_loadu_ps(live, grad), acc1 = _mm512_setzero_ps();
+    const __m512 lo = _mm512_loadu_ps(w);
+    const __m512 hi = three ? _mm512_loadu_ps(w + 16) : _mm512_maskz_loadu_ps(hi2, w + 6);
+#pragma GCC unroll 10
+    for (int j = 0; j < RF_N; j++) {
+      const __m512 wf = three ? _mm512_permutex2var_ps(lo, idx[j], hi)
+                              : _mm512_permutexvar_ps(idx[j], j < 6 ? lo : hi);
+      if (j & 1) acc1 = _mm512_fmadd_ps(wf, ap[j], acc1);
+      else acc0 = _mm512_fmadd_ps(wf, ap[j], acc0);
+    }
+    _mm512_mask_storeu_ps(grad, live, _mm512_add_ps(acc0, acc1));
+  }
+}
+
+static void reg_flat10(size_t K, const float *w, const float *a, const unsigned char *trainable,
+    float *grad) {
+  reg_flat f;
+  reg_flat_setup(a, trainable, &f);
+  const size_t nt = K / RF_ROWS;
+  reg_flat_pass(0, &f, nt, w, grad);
+  reg_flat_pass(1, &f, nt, w, grad);
+  reg_flat_pass(2, &f, nt, w, grad);
+  reg_flat_pass(3, &f, nt, w, grad);
+  reg_flat_pass(4, &f, nt, w, grad);
+  const size_t k = nt * RF_ROWS;
+  const __mmask16 live = orthoconv_avx512_ops_live(trainable, 0, RF_N);
+  if (k < K) reg_tiles[K - k - 1](RF_N, w + k * RF_N, a, 0, orthoconv_avx512_ops_tail(RF_N), live, grad + k * RF_N);
+}
+
 void orthoconv_reg_grad_ukernel_8x16__avx512_bcast(size_t K, size_t N, const float *w,
     const float *a, const unsigned char *trainable, float *grad, const int *t) {
   (void)t;
+  if (N == RF_N && K >= RF_ROWS) {
+    if (orthoconv_avx512_ops_live(trainable, 0, RF_N)) reg_flat10(K, w, a, trainable, grad);
+    return;
+  }
   for (size_t n0 = 0; n0 < N; n0 += 16) {
     const size_t nc = N - n0 < 16 ? N - n0 : 16;
     const __mmask16 live = orthoconv_avx512_ops_live(trainable, n0, nc);

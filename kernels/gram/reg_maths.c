@@ -42,15 +42,11 @@ static double spectral(size_t N, const float *g, float strength, float *a, doubl
   double *s = work, *v = work + N * N;
   for (size_t i = 0; i < N; i++)
     for (size_t j = 0; j < N; j++) s[i * N + j] = (double)g[i * N + j] - (i == j);
-  orthoconv_priv_jacobi_eigen(N, s, v);
-  size_t best = 0;
-  for (size_t i = 1; i < N; i++)
-    if (fabs(s[i * N + i]) > fabs(s[best * N + best])) best = i;
-  const double lambda = s[best * N + best];
+  const double lambda = orthoconv_priv_top_eigen(N, s, v, v + N);
   if (a) {
     const double c = strength * 2.0 * sgn(lambda);
     for (size_t i = 0; i < N; i++)
-      for (size_t j = 0; j < N; j++) a[i * N + j] = (float)(c * v[i * N + best] * v[j * N + best]);
+      for (size_t j = 0; j < N; j++) a[i * N + j] = (float)(c * v[i] * v[j]);
   }
   return fabs(lambda);
 }
@@ -78,6 +74,15 @@ static double keras_columns(size_t N, const float *g, float strength, float *a, 
 
 double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size_t K,
     size_t N, const float *g, float *a, double *work) {
+  if (kind == ORTHOCONV_REG_MC || kind == ORTHOCONV_REG_SRIP || kind == ORTHOCONV_REG_KERAS_COLUMNS) {
+    /* Their max, eigenpair and signs would quietly skip a NaN. */
+    for (size_t i = 0; i < N * N; i++)
+      if (isnan(g[i])) {
+        if (a)
+          for (size_t j = 0; j < N * N; j++) a[j] = NAN;
+        return NAN;
+      }
+  }
   if (a) memset(a, 0, N * N * sizeof(float));
   switch (kind) {
   case ORTHOCONV_REG_SO:

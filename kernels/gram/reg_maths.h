@@ -6,13 +6,19 @@
 #include <stddef.h>
 #include "orthoconv.h"
 
-/* g: N x N; a: N x N output (may be NULL when only R is wanted); work: N*N*2 doubles.
- * Returns R(W) (unscaled); a is scaled by strength. */
+/* Scratch doubles orthoconv_priv_reg_maths needs for an N x N G. */
+#define ORTHOCONV_REG_WORK(N) ((N) * (N) + 8 * (N))
+
+/* g: N x N; a: N x N output (may be NULL when only R is wanted); work:
+ * ORTHOCONV_REG_WORK(N) doubles. Returns R(W) (unscaled); a is scaled by strength.
+ * A NaN in g makes R and every entry of a NaN for the kinds whose choice depends
+ * on G (MC, SRIP, KERAS_COLUMNS), as it does through the arithmetic of the others. */
 double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size_t K,
     size_t N, const float *g, float *a, double *work);
 
-/* Eigen-decomposition of the symmetric n x n matrix s (overwritten: its diagonal
- * ends as the eigenvalues) by cyclic Jacobi; v (n x n) gets the eigenvectors as
- * columns. Exact to rounding, unlike a few steps of power iteration. */
-void orthoconv_priv_jacobi_eigen(size_t n, double *s, double *v);
+/* The eigenpair of largest |lambda| of the symmetric n x n matrix s (overwritten):
+ * returns lambda, v (n) gets a unit eigenvector. Exact to rounding in a bounded
+ * number of steps (eigen_top.c), unlike a few steps of power iteration. NaN in s:
+ * NaN out. work: 7 n doubles. */
+double orthoconv_priv_top_eigen(size_t n, double *s, double *v, double *work);
 #endif

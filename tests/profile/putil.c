@@ -50,7 +50,8 @@ void pt_add_choice(char *buf, size_t size, orthoconv_op op, unsigned cls, const 
       orthoconv_priv_class_name(op, cls), c->k->name);
   for (unsigned i = 0; i < c->k->ntunables; i++)
     len += (size_t)snprintf(buf + len, size - len, " %s=%d", c->k->tunables[i].name, c->t[i]);
-  snprintf(buf + len, size - len, " rate=1234\n");
+  const orthoconv_priv_shape sh = orthoconv_priv_class_example(op, cls);
+  snprintf(buf + len, size - len, " shape=%zux%zux%zu rate=1234\n", sh.M, sh.K, sh.N);
 }
 
 int pt_same_choice(const orthoconv_priv_choice *a, const orthoconv_priv_choice *b) {
@@ -58,10 +59,12 @@ int pt_same_choice(const orthoconv_priv_choice *a, const orthoconv_priv_choice *
 }
 
 int pt_alt_choice_for(orthoconv_op op, unsigned cls, orthoconv_priv_choice *c) {
-  const orthoconv_priv_choice def = orthoconv_priv_default_choice(op, cls, orthoconv_get_isa());
+  const orthoconv_priv_shape sh = orthoconv_priv_class_example(op, cls);
+  const orthoconv_priv_choice def = orthoconv_priv_default_choice(op, sh.M, sh.K, sh.N, orthoconv_get_isa());
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
     if (!orthoconv_priv_ukernel_serves(k, op) || !orthoconv_priv_isa_runnable(k->isa)) continue;
+    if (!orthoconv_priv_ukernel_applies(k, sh.K, sh.N)) continue;
     if (k->isa > orthoconv_get_isa() && k->isa != ORTHOCONV_ISA_SCALAR) continue;
     orthoconv_priv_choice x = { k, { 0 } };
     for (unsigned j = 0; j < k->ntunables; j++) x.t[j] = k->tunables[j].def;
@@ -102,7 +105,9 @@ const orthoconv_ukernel *pt_tunable_variant(orthoconv_op *op) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
     if (k->ntunables == 0 || !orthoconv_priv_isa_runnable(k->isa)) continue;
     for (unsigned o = 0; o < ORTHOCONV_OP_COUNT; o++)
-      if (orthoconv_priv_ukernel_serves(k, (orthoconv_op)o)) {
+      if (orthoconv_priv_ukernel_serves(k, (orthoconv_op)o) &&
+          orthoconv_priv_ukernel_applies(k, orthoconv_priv_class_example((orthoconv_op)o, 0).K,
+                                         orthoconv_priv_class_example((orthoconv_op)o, 0).N)) {
         *op = (orthoconv_op)o;
         return k;
       }
@@ -113,8 +118,10 @@ const orthoconv_ukernel *pt_tunable_variant(orthoconv_op *op) {
 void pt_snap(pt_snapshot *s) {
   memset(s, 0, sizeof *s);
   for (unsigned op = 0; op < ORTHOCONV_OP_COUNT; op++)
-    for (unsigned c = 0; c < orthoconv_priv_class_count((orthoconv_op)op); c++)
-      s->c[op][c] = orthoconv_priv_select((orthoconv_op)op, orthoconv_priv_class_example_m((orthoconv_op)op, c));
+    for (unsigned c = 0; c < orthoconv_priv_class_count((orthoconv_op)op); c++) {
+      const orthoconv_priv_shape sh = orthoconv_priv_class_example((orthoconv_op)op, c);
+      s->c[op][c] = orthoconv_priv_select((orthoconv_op)op, sh.M, sh.K, sh.N);
+    }
 }
 
 int pt_same(const pt_snapshot *a, const pt_snapshot *b) {

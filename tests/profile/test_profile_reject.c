@@ -26,7 +26,8 @@ static void establish(void) {
   if (!pt_alt_choice(&op, &cls, &c)) {
     op = ORTHOCONV_OP_FORWARD;
     cls = 0;
-    c = orthoconv_priv_default_choice(op, cls, orthoconv_get_isa());
+    const orthoconv_priv_shape sh = orthoconv_priv_class_example(op, cls);
+    c = orthoconv_priv_default_choice(op, sh.M, sh.K, sh.N, orthoconv_get_isa());
   }
   pt_add_choice(good, sizeof good, op, cls, &c);
   pt_write_signed(pt_path("good.txt", good_path, sizeof good_path), good);
@@ -122,7 +123,8 @@ static void raw_cases(void) {
 
 static void signed_cases(void) {
   char line[4096];
-  expect_reject_signed("wrong format version", edited("orthoconv-profile 1", "orthoconv-profile 2"), "another format version");
+  expect_reject_signed("wrong format version", edited("orthoconv-profile 2", "orthoconv-profile 3"), "another profile format version");
+  expect_reject_signed("format 1 (before shape classes)", edited("orthoconv-profile 2", "orthoconv-profile 1"), "re-run orthoconv-tune");
   snprintf(line, sizeof line, "library %s\n", orthoconv_version());
   expect_reject_signed("other library version", edited(line, "library 0.0.9\n"), "another library version");
   snprintf(line, sizeof line, "kernels %016llx", (unsigned long long)(orthoconv_priv_ukernel_list_hash() ^ 1));
@@ -132,25 +134,54 @@ static void signed_cases(void) {
   expect_reject_signed("other cpu (cache)", edited("l2=", "l2=9"), "another CPU");
   expect_reject_signed("other cpu (isa list)", edited("cpu.isa scalar", "cpu.isa scalar neon avx2"), "another CPU");
   expect_reject_signed("unknown variant",
-      appended("choice gram all orthoconv_gram_ukernel_9x9__bogus rate=1\n"), "unknown variant");
+      appended("choice gram K<=256,N<=12 orthoconv_gram_ukernel_9x9__bogus shape=0x128x10 rate=1\n"), "unknown variant");
   expect_reject_signed("variant serving another op",
-      appended("choice gram all orthoconv_sgd_ukernel_1x1__scalar_ref rate=1\n"), "does not serve");
-  expect_reject_signed("unknown op", appended("choice conv3x3 all x rate=1\n"), "unknown op");
-  expect_reject_signed("unknown class", appended("choice gram M=1 orthoconv_gram_ukernel_1x1__scalar_ref rate=1\n"), "no class");
+      appended("choice gram K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x128x10 rate=1\n"), "does not serve");
+  expect_reject_signed("unknown op", appended("choice conv3x3 K<=256,N<=12 x shape=0x128x10 rate=1\n"), "unknown op");
+  expect_reject_signed("unknown class", appended("choice gram M=1 orthoconv_gram_ukernel_1x1__scalar_ref shape=0x128x10 rate=1\n"), "no class");
   expect_reject_signed("unknown record", appended("wisdom 42\n"), "unknown record");
   expect_reject_signed("blank line", appended("\n"), "unknown record");
-  expect_reject_signed("double space", appended("choice  gram all orthoconv_gram_ukernel_1x1__scalar_ref rate=1\n"), "malformed");
-  expect_reject_signed("no rate", appended("choice sgd all orthoconv_sgd_ukernel_1x1__scalar_ref\n"), "malformed");
-  expect_reject_signed("bad rate", appended("choice sgd all orthoconv_sgd_ukernel_1x1__scalar_ref rate=1e3\n"), "rate=");
+  expect_reject_signed("double space", appended("choice  gram K<=256,N<=12 orthoconv_gram_ukernel_1x1__scalar_ref shape=0x128x10 rate=1\n"), "malformed");
+  expect_reject_signed("no rate", appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x128x10\n"), "malformed");
+  expect_reject_signed("bad rate", appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x128x10 rate=1e3\n"), "rate=");
   expect_reject_signed("tunable on a variant without",
-      appended("choice sgd all orthoconv_sgd_ukernel_1x1__scalar_ref unroll=4 rate=1\n"), "no tunable");
+      appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref unroll=4 shape=0x128x10 rate=1\n"), "no tunable");
   expect_reject_signed("duplicate record",
-      appended("choice sgd all orthoconv_sgd_ukernel_1x1__scalar_ref rate=1\n"
-               "choice sgd all orthoconv_sgd_ukernel_1x1__scalar_ref rate=2\n"), "second record");
+      appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x128x10 rate=1\n"
+               "choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x100x7 rate=2\n"), "second record");
+  expect_reject_signed("malformed tasks record", appended("tasks kflops=0 threads=2\n"), "malformed tasks");
+  expect_reject_signed("tasks record without threads", appended("tasks kflops=2000\n"), "malformed tasks");
+  expect_reject_signed("second tasks record", appended("tasks kflops=2000 threads=2\ntasks kflops=4000 threads=2\n"),
+      "second tasks");
+  expect_reject_signed("no shape", appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref rate=1\n"), "shape=");
+  expect_reject_signed("shape outside its class",
+      appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x1024x10 rate=1\n"), "not a shape of class");
+  expect_reject_signed("malformed shape",
+      appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=0x12x rate=1\n"), "shape=");
+  expect_reject_signed("M on an op without M",
+      appended("choice sgd K<=256,N<=12 orthoconv_sgd_ukernel_1x1__scalar_ref shape=5x128x10 rate=1\n"), "not a shape of class");
   memset(line, 'x', 2000);
   line[2000] = '\n';
   line[2001] = 0;
   expect_reject_signed("a 2000-byte line", appended(line), "longer than");
+
+  /* A variant whose rule excludes the shape the record names (N = 7 for an N = 10
+   * kernel, say): it would run another variant's code, so the file is refused. */
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
+    const orthoconv_ukernel *r = &orthoconv_priv_ukernels[i];
+    if (!orthoconv_priv_isa_runnable(r->isa) || r->rule.nmin <= 1 || r->op != ORTHOCONV_OP_GRAM) {
+      if (!orthoconv_priv_isa_runnable(r->isa) || r->rule.nmin <= 1) continue;
+    }
+    const orthoconv_op rop = r->op;
+    const size_t n = r->rule.nmin - 1, k0 = 128;
+    char rec[1024];
+    int len = snprintf(rec, sizeof rec, "choice %s %s %s", orthoconv_priv_op_name(rop),
+        orthoconv_priv_class_name(rop, orthoconv_priv_class_of(rop, 1, k0, n)), r->name);
+    for (unsigned j = 0; j < r->ntunables; j++) len += snprintf(rec + len, sizeof rec - (size_t)len, " %s=%d", r->tunables[j].name, r->tunables[j].def);
+    snprintf(rec + len, sizeof rec - (size_t)len, " shape=%dx%zux%zu rate=1\n", orthoconv_priv_op_has_m(rop) ? 1 : 0, k0, n);
+    expect_reject_signed("variant outside its rule", header_and(rec), "does not apply");
+    break;
+  }
 
   orthoconv_op op;
   const orthoconv_ukernel *k = pt_tunable_variant(&op);
@@ -163,7 +194,10 @@ static void signed_cases(void) {
   const char *cls = orthoconv_priv_class_name(op, 0);
   int len = snprintf(rec, sizeof rec, "choice %s %s %s %s=%d", orthoconv_priv_op_name(op), cls, k->name, s->name, s->max + 1);
   for (unsigned i = 1; i < k->ntunables; i++) len += snprintf(rec + len, sizeof rec - (size_t)len, " %s=%d", k->tunables[i].name, k->tunables[i].def);
-  snprintf(rec + len, sizeof rec - (size_t)len, " rate=1\n");
+  const orthoconv_priv_shape sh0 = orthoconv_priv_class_example(op, 0);
+  char shape_field[96];
+  snprintf(shape_field, sizeof shape_field, " shape=%zux%zux%zu", sh0.M, sh0.K, sh0.N);
+  snprintf(rec + len, sizeof rec - (size_t)len, "%s rate=1\n", shape_field);
   expect_reject_signed("tunable out of range", header_and(rec), "outside");
   if (s->step > 1) {
     char *eq = strchr(strstr(rec, s->name), '=');
@@ -173,7 +207,7 @@ static void signed_cases(void) {
     expect_reject_signed("tunable off its step", header_and(rec), "outside");
   }
   if (k->ntunables > 1) {
-    snprintf(rec, sizeof rec, "choice %s %s %s %s=%d rate=1\n", orthoconv_priv_op_name(op), cls, k->name, s->name, s->def);
+    snprintf(rec, sizeof rec, "choice %s %s %s %s=%d%s rate=1\n", orthoconv_priv_op_name(op), cls, k->name, s->name, s->def, shape_field);
     expect_reject_signed("tunable missing", header_and(rec), "needs all");
   }
 }

@@ -2,8 +2,10 @@
  * choice changes what is reported and what runs, and the default search honours
  * ORTHOCONV_PROFILE and the user cache directory.
  *   test_profile_roundtrip             save/load/reset in one process
- *   test_profile_roundtrip env|xdg     writes a profile where the start-up search
- *                                      looks (ORTHOCONV_PROFILE, XDG_CACHE_HOME) */
+ *   test_profile_roundtrip env         writes the profile ORTHOCONV_PROFILE names:
+ *                                      init loads it by itself
+ *   test_profile_roundtrip xdg         writes one to the user cache: init must NOT
+ *                                      read it (no hidden file I/O); load(NULL) does */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/testutil.h"
-#include "fwd/pack.h"
+#include "fwd/driver.h"
 #include "tune/profile.h"
 #include "putil.h"
 
@@ -23,7 +25,8 @@ static void write_alt(const char *path, orthoconv_op *op, unsigned *cls, orthoco
   if (!pt_alt_choice(op, cls, c)) {
     *op = ORTHOCONV_OP_LAYER_FORWARD;
     *cls = 0;
-    *c = orthoconv_priv_default_choice(*op, *cls, orthoconv_get_isa());
+    const orthoconv_priv_shape sh = orthoconv_priv_class_example(*op, *cls);
+    *c = orthoconv_priv_default_choice(*op, sh.M, sh.K, sh.N, orthoconv_get_isa());
   }
   pt_header(body, sizeof body);
   pt_add_choice(body, sizeof body, *op, *cls, c);
@@ -33,28 +36,29 @@ static void write_alt(const char *path, orthoconv_op *op, unsigned *cls, orthoco
 /* Which variant really runs: the API's bits must be those of the chosen variant. */
 static void check_runs(orthoconv_op op, unsigned cls, const orthoconv_priv_choice *c) {
   if (op != ORTHOCONV_OP_FORWARD && op != ORTHOCONV_OP_LAYER_FORWARD) return;
-  const size_t M = orthoconv_priv_class_example_m(op, cls), K = 67, N = 10;
-  float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w), b[10];
+  const orthoconv_priv_shape sh = orthoconv_priv_class_example(op, cls);
+  const size_t M = sh.M, K = sh.K, N = sh.N;
+  float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w), *b = malloc(N * sizeof *b);
   float *y = malloc(M * N * sizeof *y), *yk = malloc(M * N * sizeof *y), *yd = malloc(M * N * sizeof *y);
-  float *wp = malloc(orthoconv_priv_pack_k16_floats(K, N) * sizeof *wp);
+
   for (size_t i = 0; i < M * K; i++) x[i] = test_randf();
   for (size_t i = 0; i < K * N; i++) w[i] = test_randf();
   for (size_t i = 0; i < N; i++) b[i] = test_randf();
-  orthoconv_priv_pack_k16(K, N, w, wp);
   orthoconv_layer *layer = NULL;
   CHECK(orthoconv_layer_create(K, N, w, b, ORTHOCONV_ACT_NONE, &layer) == ORTHOCONV_OK, "layer_create");
   const orthoconv_status s = op == ORTHOCONV_OP_FORWARD
       ? orthoconv_forward(M, K, N, x, K, w, b, ORTHOCONV_ACT_NONE, y, N)
       : orthoconv_layer_forward(layer, M, x, K, y, N);
   CHECK(s == ORTHOCONV_OK, "forward call");
-  const orthoconv_priv_choice d = orthoconv_priv_default_choice(op, cls, orthoconv_get_isa());
-  c->k->fn.fwd(M, K, N, x, K, c->k->wlayout == ORTHOCONV_W_K16 ? wp : w, b, ORTHOCONV_ACT_NONE, yk, N, c->t);
-  d.k->fn.fwd(M, K, N, x, K, d.k->wlayout == ORTHOCONV_W_K16 ? wp : w, b, ORTHOCONV_ACT_NONE, yd, N, d.t);
+  const orthoconv_priv_choice d = orthoconv_priv_default_choice(op, M, K, N, orthoconv_get_isa());
+  const orthoconv_priv_fwd_w wv = { .kn = w };
+  orthoconv_priv_fwd_drive(c->k, c->t, M, K, N, x, K, &wv, b, ORTHOCONV_ACT_NONE, yk, N);
+  orthoconv_priv_fwd_drive(d.k, d.t, M, K, N, x, K, &wv, b, ORTHOCONV_ACT_NONE, yd, N);
   CHECK(memcmp(y, yk, M * N * sizeof *y) == 0, "%s: the API's result is not the chosen variant's", orthoconv_priv_op_name(op));
   printf("  chosen variant ran: %s (default's bits %s)\n", memcmp(y, yk, M * N * sizeof *y) == 0 ? "yes" : "NO",
       memcmp(yk, yd, M * N * sizeof *y) ? "differ, so this is conclusive" : "are the same");
   orthoconv_layer_destroy(layer);
-  free(x), free(w), free(y), free(yk), free(yd), free(wp);
+  free(x), free(w), free(b), free(y), free(yk), free(yd);
 }
 
 static void round_trip(void) {
@@ -76,13 +80,13 @@ static void round_trip(void) {
       const int is_alt = o == (unsigned)op && k == cls;
       CHECK(pt_same_choice(&tuned.c[o][k], is_alt ? &c : &defaults.c[o][k]), "op %u class %u after load", o, k);
     }
-  const size_t M = orthoconv_priv_class_example_m(op, cls);
-  const char *name = orthoconv_selected_kernel(op, M, 1024, 10);
+  const orthoconv_priv_shape sh = orthoconv_priv_class_example(op, cls);
+  const char *name = orthoconv_selected_kernel(op, sh.M, sh.K, sh.N);
   CHECK(name && strcmp(name, c.k->name) == 0, "selected_kernel reports %s, profile chose %s", name, c.k->name);
   printf("profile chose %s for %s %s (%s)\n", c.k->name, orthoconv_priv_op_name(op), orthoconv_priv_class_name(op, cls),
       have_alt ? "not the default" : "no alternative on this CPU: the default itself");
   check_runs(op, cls, &c);
-  CHECK(orthoconv_priv_profile_get_rate(op, cls) == 1234, "rate kept");
+  CHECK(orthoconv_priv_table_current()->rate[op][cls] == 1234, "rate kept");
 
   CHECK(orthoconv_profile_save(pt_path("saved.txt", p2, sizeof p2)) == ORTHOCONV_OK, "save: %s", pt_status());
   orthoconv_profile_reset();
@@ -92,20 +96,28 @@ static void round_trip(void) {
   CHECK(orthoconv_profile_load(p2) == ORTHOCONV_OK, "load of a saved profile: %s", pt_status());
   pt_snap(&again);
   CHECK(pt_same(&again, &tuned), "save -> load gives the same selections");
-  CHECK(orthoconv_priv_profile_get_rate(op, cls) == 1234, "rate survives save -> load");
+  CHECK(orthoconv_priv_table_current()->rate[op][cls] == 1234, "rate survives save -> load");
 
   /* A full table (every op and class) survives too. */
+  static orthoconv_priv_profile full;
   for (unsigned o = 0; o < ORTHOCONV_OP_COUNT; o++)
     for (unsigned k = 0; k < orthoconv_priv_class_count((orthoconv_op)o); k++) {
-      orthoconv_priv_choice_set((orthoconv_op)o, k, &tuned.c[o][k]);
-      orthoconv_priv_profile_set_rate((orthoconv_op)o, k, o * 10 + k);
+      full.c[o][k] = tuned.c[o][k];
+      full.rate[o][k] = o * 100 + k;
+      full.at[o][k] = orthoconv_priv_class_example((orthoconv_op)o, k);
     }
+  full.task_kflops = 1500;
+  full.task_threads = 3;
+  CHECK(orthoconv_priv_profile_install(&full, "full test table") == ORTHOCONV_OK, "install full table");
   CHECK(orthoconv_profile_save(pt_path("full.txt", p3, sizeof p3)) == ORTHOCONV_OK, "save full: %s", pt_status());
   orthoconv_profile_reset();
   CHECK(orthoconv_profile_load(p3) == ORTHOCONV_OK, "load full: %s", pt_status());
   pt_snap(&again);
   CHECK(pt_same(&again, &tuned), "full table round trip");
-  CHECK(orthoconv_priv_profile_get_rate(ORTHOCONV_OP_ADAMW, 0) == 70, "rates round trip");
+  CHECK(orthoconv_priv_table_current()->rate[ORTHOCONV_OP_ADAMW][5] == 705, "rates round trip");
+  CHECK(orthoconv_priv_table_current()->at[ORTHOCONV_OP_FORWARD][29].M == 50176, "shapes round trip");
+  CHECK(orthoconv_priv_table_current()->task_kflops == 1500 && orthoconv_priv_table_current()->task_threads == 3,
+        "the task grain round trips");
 
   /* Saving over an existing file replaces it (rename), and no temporary is left. */
   CHECK(orthoconv_profile_save(p3) == ORTHOCONV_OK, "save over existing");
@@ -152,9 +164,19 @@ static void startup_search(const char *mode) {
   pt_add_choice(body, sizeof body, op, 0, &c);
   pt_write_signed(path, body);
 
-  const char *name = orthoconv_selected_kernel(op, 1, 1024, 10); /* runs init, hence the search */
-  CHECK(strstr(pt_status(), path) != NULL, "start-up loaded %s: %s", path, pt_status());
-  CHECK(name && strcmp(name, c.k->name) == 0, "start-up profile's choice in force: %s", name ? name : "(null)");
+  const orthoconv_priv_shape sh = orthoconv_priv_class_example(op, 0);
+  const char *name = orthoconv_selected_kernel(op, sh.M, sh.K, sh.N); /* runs init */
+  if (strcmp(mode, "env") == 0) {
+    CHECK(strstr(pt_status(), path) != NULL, "start-up loaded %s: %s", path, pt_status());
+    CHECK(name && strcmp(name, c.k->name) == 0, "start-up profile's choice in force: %s", name ? name : "(null)");
+  } else {
+    const orthoconv_priv_choice d = orthoconv_priv_default_choice(op, sh.M, sh.K, sh.N, orthoconv_get_isa());
+    CHECK(strstr(pt_status(), "built-in defaults") != NULL, "init read the user cache by itself: %s", pt_status());
+    CHECK(name && strcmp(name, d.k->name) == 0, "default in force before an explicit load: %s", name ? name : "(null)");
+    CHECK(orthoconv_profile_load(NULL) == ORTHOCONV_OK, "load(NULL) finds the user cache: %s", pt_status());
+    name = orthoconv_selected_kernel(op, sh.M, sh.K, sh.N);
+    CHECK(name && strcmp(name, c.k->name) == 0, "after load(NULL) the profile's choice is in force: %s", name ? name : "(null)");
+  }
   printf("status: %s\n", pt_status());
 }
 

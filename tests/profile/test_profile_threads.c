@@ -44,10 +44,24 @@ static void *reader(void *arg) {
   while (loaders_done < LOADERS) {
     for (unsigned op = 0; op < ORTHOCONV_OP_COUNT; op++)
       for (unsigned c = 0; c < orthoconv_priv_class_count((orthoconv_op)op); c++) {
-        const orthoconv_priv_choice got = orthoconv_priv_select((orthoconv_op)op, orthoconv_priv_class_example_m((orthoconv_op)op, c));
+        const orthoconv_priv_shape sh = orthoconv_priv_class_example((orthoconv_op)op, c);
+        const orthoconv_priv_choice got = orthoconv_priv_select((orthoconv_op)op, sh.M, sh.K, sh.N);
         const int ok = pt_same_choice(&got, &defaults.c[op][c]) || (op == (unsigned)alt_op && c == alt_cls && pt_same_choice(&got, &alt));
         if (!ok) failures++;
       }
+    /* A table is installed whole: one snapshot is either profile a (its one record)
+     * or b / reset (no record), never a mix of a half-cleared and a half-set table. */
+    const orthoconv_priv_profile *t = orthoconv_priv_table_current();
+    if (t) {
+      unsigned records = 0, alt_seen = 0;
+      for (unsigned op = 0; op < ORTHOCONV_OP_COUNT; op++)
+        for (unsigned c = 0; c < ORTHOCONV_CLASS_COUNT; c++)
+          if (t->c[op][c].k) {
+            records++;
+            alt_seen += op == (unsigned)alt_op && c == alt_cls && pt_same_choice(&t->c[op][c], &alt);
+          }
+      if (!(records == 0 || (records == 1 && alt_seen == 1))) failures++;
+    }
     for (int pass = 0; pass < 2; pass++) {
       memset(y, 0, sizeof y);
       const orthoconv_status s = pass ? orthoconv_layer_forward(layer, M, x, K, y, N)
@@ -89,7 +103,7 @@ int main(void) {
   }
   pt_add_choice(body, sizeof body, alt_op, alt_cls, &alt);
   pt_write_signed(pt_path("a.txt", path_a, sizeof path_a), body);
-  strcat(body, "choice gram all no_such_variant rate=1\n");
+  strcat(body, "choice gram K<=256,N<=12 no_such_variant shape=0x128x10 rate=1\n");
   pt_write_signed(pt_path("bad.txt", path_bad, sizeof path_bad), body);
 
   pthread_t t[LOADERS + READERS];
@@ -99,7 +113,8 @@ int main(void) {
   CHECK(failures == 0, "%d wrong statuses, selections or results under concurrent loads", (int)failures);
 
   CHECK(orthoconv_profile_load(path_a) == ORTHOCONV_OK, "final load");
-  const orthoconv_priv_choice got = orthoconv_priv_select(alt_op, orthoconv_priv_class_example_m(alt_op, alt_cls));
+  const orthoconv_priv_shape sh = orthoconv_priv_class_example(alt_op, alt_cls);
+  const orthoconv_priv_choice got = orthoconv_priv_select(alt_op, sh.M, sh.K, sh.N);
   CHECK(pt_same_choice(&got, &alt), "the last profile loaded is in force");
   return test_finish("profile threads");
 }

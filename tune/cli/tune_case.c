@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fwd/driver.h"
 #include "fwd/pack.h"
 #include "tune_case.h"
+#include "tune_case_lp.h"
 #include "tune_time.h"
 
 /* Validation runs on at most this many rows: enough for every tile and tail
@@ -19,10 +21,15 @@ struct tc_case {
   orthoconv_op op;
   size_t M, K, N, slots, slot;
   float *w, *w16, *bias, *a, *gin;  /* constant inputs */
+  size_t npad;                        /* filters of w16 */
+  float *wp[4];                       /* W in panels of wp_nr[i] filters, as a layer packs it */
+  size_t wp_nr[4];
   float *ws0, *vel0, *m0, *v0;      /* optimizer state at the start, for validation */
   bufs b;                           /* slot 0 of each rotating array */
   bufs ref;                         /* the reference's outputs (NULL until computed) */
   int have_ref;
+  tc_lp *lp;                        /* bf16 and int8 layers: X and W (tune_case_lp.c) */
+  size_t lp_slot;                   /* the slot of X the next call reads */
 };
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -74,8 +81,31 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
   c->N = N;
   const size_t KN = K * N;
   c->w = random_f(KN, 0);
-  c->w16 = alloc_f(orthoconv_priv_pack_k16_floats(K, N));
-  orthoconv_priv_pack_k16(K, N, c->w, c->w16);
+  /* Packed as a layer would, padded to a multiple of every K16 tile width. */
+  size_t unit = 1;
+  for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++)
+    if (orthoconv_priv_ukernels[i].wlayout == ORTHOCONV_W_K16) {
+      size_t a = unit, b = orthoconv_priv_ukernels[i].nr;
+      while (b) {
+        const size_t r = a % b;
+        a = b;
+        b = r;
+      }
+      unit = unit / a * orthoconv_priv_ukernels[i].nr;
+    }
+  c->npad = (N + unit - 1) / unit * unit;
+  for (size_t i = 0, n = 0; i < orthoconv_priv_ukernel_count && n < 4; i++) {
+    const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
+    if (k->wlayout != ORTHOCONV_W_PANEL || !orthoconv_priv_isa_runnable(k->isa)) continue;
+    int seen = 0;
+    for (size_t j = 0; j < n; j++) seen |= c->wp_nr[j] == k->nr;
+    if (seen) continue;
+    c->wp_nr[n] = k->nr;
+    c->wp[n] = alloc_f(orthoconv_priv_pack_panel_floats(K, N, k->nr));
+    orthoconv_priv_pack_panel(K, N, k->nr, c->w, c->wp[n++]);
+  }
+  c->w16 = alloc_f(orthoconv_priv_pack_k16_floats(K, c->npad));
+  orthoconv_priv_pack_k16(K, N, c->npad, c->w, c->w16);
   c->bias = random_f(N, 0);
   c->a = random_f(N * N, 0);
   c->gin = random_f(KN, 0);
@@ -99,6 +129,11 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
     b->dy = rotating(c->M * N, c->slots, 1);
     b->dw = alloc_f(KN);
     b->db = alloc_f(N);
+    break;
+  case ORTHOCONV_OP_LAYER_FORWARD_BF16:
+  case ORTHOCONV_OP_QLAYER_FORWARD:
+    c->lp = tc_lp_create(op, c->M, K, N, c->slots);
+    b->y = rotating(c->M * N, c->slots, 0);
     break;
   case ORTHOCONV_OP_GRAM: b->g = alloc_f(N * N); break;
   case ORTHOCONV_OP_REG_GRAD: b->grad = rotating(KN, 1, 0); break;
@@ -125,8 +160,18 @@ static void call(const tc_case *c, const orthoconv_priv_choice *ch, size_t M, co
   switch (c->op) {
   case ORTHOCONV_OP_FORWARD:
   case ORTHOCONV_OP_LAYER_FORWARD:
-    k->fn.fwd(M, K, N, b->x, K, k->wlayout == ORTHOCONV_W_K16 ? c->w16 : c->w, c->bias, ORTHOCONV_ACT_NONE, b->y, N, ch->t);
+  {
+    /* orthoconv_forward gives W as is (the driver packs per block); a layer packed. */
+    const int layer = c->op == ORTHOCONV_OP_LAYER_FORWARD;
+    orthoconv_priv_fwd_w wv = { .kn = c->w };
+    if (layer && k->wlayout == ORTHOCONV_W_K16 && c->npad % k->nr == 0) wv.k16 = c->w16, wv.npad = c->npad;
+    for (size_t i = 0; layer && k->wlayout == ORTHOCONV_W_PANEL && i < 4; i++)
+      if (c->wp[i] && c->wp_nr[i] == k->nr) wv.panel = c->wp[i], wv.panel_nr = k->nr;
+    orthoconv_priv_fwd_drive(k, ch->t, M, K, N, b->x, K, &wv, c->bias, ORTHOCONV_ACT_NONE, b->y, N);
+  }
     break;
+  case ORTHOCONV_OP_LAYER_FORWARD_BF16:
+  case ORTHOCONV_OP_QLAYER_FORWARD: tc_lp_call(c->lp, ch, M, c->lp_slot, b->y); break;
   case ORTHOCONV_OP_BACKWARD_DATA: k->fn.bwd_data(M, K, N, b->dy, N, c->w, b->dx, K, ch->t); break;
   case ORTHOCONV_OP_BACKWARD_WEIGHTS: k->fn.bwd_weights(M, K, N, b->x, K, b->dy, N, trainable, b->dw, b->db, ch->t); break;
   case ORTHOCONV_OP_GRAM: k->fn.gram(K, N, c->w, b->g, ch->t); break;
@@ -150,6 +195,7 @@ void tc_run(tc_case *c, const orthoconv_priv_choice *ch) {
   if (b.dy) b.dy += s * MN;
   if (b.y) b.y += s * MN;
   if (b.dx) b.dx += s * MK;
+  c->lp_slot = s;
   call(c, ch, c->M, &b, NULL);
 }
 
@@ -213,12 +259,14 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
   for (size_t i = 0; i < sizeof mask; i++) mask[i] = i != 1; /* filter 1 frozen */
   const unsigned char *trainable = N <= sizeof mask ? mask : NULL;
   if (!c->have_ref) {
-    const orthoconv_priv_choice ref = orthoconv_priv_default_choice(c->op, 0, ORTHOCONV_ISA_SCALAR);
+    const orthoconv_priv_choice ref = orthoconv_priv_default_choice(c->op, c->M, c->K, c->N, ORTHOCONV_ISA_SCALAR);
     c->ref = val_bufs(c, Mv);
+    c->lp_slot = 0;
     call(c, &ref, Mv, &c->ref, trainable);
     c->have_ref = 1;
   }
   bufs v = val_bufs(c, Mv);
+  c->lp_slot = 0;
   const double t0 = tt_now();
   call(c, ch, Mv, &v, trainable);
   *est = (tt_now() - t0) * (Mv ? (double)c->M / (double)Mv : 1.0);
@@ -240,6 +288,8 @@ int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t m
 void tc_free(tc_case *c) {
   if (!c) return;
   free(c->w), free(c->w16), free(c->bias), free(c->a), free(c->gin);
+  for (int i = 0; i < 4; i++) free(c->wp[i]);
+  tc_lp_free(c->lp);
   free(c->ws0), free(c->vel0), free(c->m0), free(c->v0);
   free(c->b.x), free(c->b.dy);
   bufs *b = &c->b;
@@ -247,4 +297,9 @@ void tc_free(tc_case *c) {
   free_bufs(b);
   if (c->have_ref) free_bufs(&c->ref);
   free(c);
+}
+
+orthoconv_priv_shape tc_shape(const tc_case *c) {
+  const orthoconv_priv_shape s = { c->M, c->K, c->N };
+  return s;
 }

@@ -24,4 +24,6 @@ const char *tc_unit(orthoconv_op op);
  * seconds one full-size call should take, scaled from the checked call. */
 int tc_validate(tc_case *c, const orthoconv_priv_choice *ch, char *msg, size_t msg_size, double *est);
 size_t tc_m(const tc_case *c);
+/* The shape of the case (M = 0 for ops without M). */
+orthoconv_priv_shape tc_shape(const tc_case *c);
 #endif

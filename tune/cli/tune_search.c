@@ -124,13 +124,22 @@ void ts_search(orthoconv_op op, unsigned cls, tc_case **cases, int ncases, const
   state s = { op, cases, ncases, o, r, 0, 0, 0, 0 };
   for (int i = 0; i < ncases; i++) s.work += tc_work(cases[i]);
   memset(r, 0, sizeof *r);
-  r->def = orthoconv_priv_default_choice(op, cls, o->cap);
+  (void)cls;
+  const orthoconv_priv_shape sh = tc_shape(cases[0]);
+  r->def = orthoconv_priv_default_choice(op, sh.M, sh.K, sh.N, o->cap);
   /* The default first: it sets the bar, and is never given up on. */
   const double def_sec = eval(&s, &r->def);
   s.def_sec = def_sec;
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
     if (!orthoconv_priv_ukernel_serves(k, op) || !allowed(k, o->cap)) continue;
+    /* A variant runs only where its rule says it applies: every shape of the class measured. */
+    int applies = 1;
+    for (int c = 0; c < ncases; c++) {
+      const orthoconv_priv_shape cs = tc_shape(cases[c]);
+      applies &= orthoconv_priv_ukernel_applies(k, cs.K, cs.N);
+    }
+    if (!applies) continue;
     if (o->mode == TS_QUICK) coordinate(&s, k);
     else grid(&s, k);
   }

@@ -1,0 +1,99 @@
+/* AVX-512 forward microkernel, outer-product (broadcast) formulation, on W as K x N
+ * rows (the caller's layout, any row stride): the GEMM libraries' tile, for N well
+ * past 10, where every lane of a W row vector is a filter.
+ *
+ * Per k: NV vectors of one W row (masked past nc, so no byte outside the tile is
+ * read) and one broadcast x per row, MR x NV FMAs. 8 x 32 is 16 accumulators +
+ * 2 W vectors + 1 broadcast, 10 loads per 16 FMAs, at the FMA pipes' rate while
+ * the kc x 32 block of W stays in L1 (88-90% of the measured FMA peak at K=512
+ * N=64 and K=2048 N=1000, Zen 5 class). More rows (14 x 32 fills 31 registers)
+ * lose when rows of X are 4 KiB apart or a multiple of it (K = 1024, 2048):
+ * 14 rows' lines share one L1 set of 12 ways, and the broadcasts miss every k
+ * (measured 0.6-0.8x of 8 rows at K = 2048). Shorter tiles (M tails, small M) use the narrowest
+ * instance that holds them, rows past mr aliased to the last real row; with fewer
+ * than 4 rows, k is split over 4 chains to cover the FMA latency. The driver keeps
+ * kc <= 256 (the list line's range), so each accumulator sums at most 256 terms
+ * and the partial sums meet in y: the rounding error grows like kc + K / kc. */
+#include <immintrin.h>
+#include "ukernel_decls.h"
+#include "avx512_act.h"
+
+#define OC_INLINE static inline __attribute__((always_inline))
+
+/* The activation over the stored tile, row by row while it is in L1: one copy of
+ * the SLEEF epilogue instead of one per accumulator of every instance. */
+__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
+  for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, t->nc, t->act);
+}
+
+OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *t) {
+  const int CH = MR >= 4 ? 1 : 4;
+  const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
+  const __mmask16 m0 = orthoconv_avx512_mask(nc), m1 = orthoconv_avx512_mask(nc > 16 ? nc - 16 : 0);
+  const float *xr[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) xr[r] = t->x + ((size_t)r < t->mr ? (size_t)r : t->mr - 1) * t->ldx;
+  __m512 acc[4][8][2];
+#pragma GCC unroll 4
+  for (int c = 0; c < CH; c++)
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_setzero_ps();
+  const float *wk = t->w;
+  size_t k = 0;
+  for (; k + CH <= kc; k += CH) {
+#pragma GCC unroll 4
+    for (int c = 0; c < CH; c++, wk += ldw) {
+      const __m512 w0 = _mm512_maskz_loadu_ps(m0, wk);
+      const __m512 w1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, wk + 16) : w0;
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; r++) {
+        const __m512 xb = _mm512_set1_ps(xr[r][k + c]);
+        acc[c][r][0] = _mm512_fmadd_ps(xb, w0, acc[c][r][0]);
+        if (NV > 1) acc[c][r][1] = _mm512_fmadd_ps(xb, w1, acc[c][r][1]);
+      }
+    }
+  }
+  for (; k < kc; k++, wk += ldw) {
+    const __m512 w0 = _mm512_maskz_loadu_ps(m0, wk);
+    const __m512 w1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, wk + 16) : w0;
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+      const __m512 xb = _mm512_set1_ps(xr[r][k]);
+      acc[0][r][0] = _mm512_fmadd_ps(xb, w0, acc[0][r][0]);
+      if (NV > 1) acc[0][r][1] = _mm512_fmadd_ps(xb, w1, acc[0][r][1]);
+    }
+  }
+  const unsigned f = t->flags;
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) {
+    if ((size_t)r >= t->mr) break;
+    float *y = t->y + (size_t)r * t->ldy;
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++) {
+      const __mmask16 m = v ? m1 : m0;
+      __m512 s = acc[0][r][v];
+#pragma GCC unroll 3
+      for (int c = 1; c < CH; c++) s = _mm512_add_ps(s, acc[c][r][v]);
+      if (!(f & ORTHOCONV_TILE_FIRST)) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, y + 16 * v));
+      if ((f & ORTHOCONV_TILE_LAST) && t->bias) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, t->bias + 16 * v));
+      _mm512_mask_storeu_ps(y + 16 * v, m, s);
+    }
+  }
+  if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
+      (t->act != ORTHOCONV_ACT_SOFTMAX || (f & ORTHOCONV_TILE_ROW)))
+    act_rows(t);
+}
+
+#define OC_OUTER(MR, NV) \
+  static void outer_##MR##x##NV(const orthoconv_fwd_tile *t) { outer_tile(MR, NV, t); }
+OC_OUTER(1, 1) OC_OUTER(2, 1) OC_OUTER(4, 1) OC_OUTER(8, 1)
+OC_OUTER(1, 2) OC_OUTER(2, 2) OC_OUTER(4, 2) OC_OUTER(8, 2)
+
+void orthoconv_fwd_ukernel_8x32__avx512_outer(const orthoconv_fwd_tile *t) {
+  static void (*const by_rows[2][4])(const orthoconv_fwd_tile *) = {
+    { outer_1x1, outer_2x1, outer_4x1, outer_8x1 }, { outer_1x2, outer_2x2, outer_4x2, outer_8x2 } };
+  const size_t mr = t->mr;
+  by_rows[t->nc > 16][mr <= 1 ? 0 : mr <= 2 ? 1 : mr <= 4 ? 2 : 3](t);
+}

@@ -1,0 +1,189 @@
+/* The forward driver. One copy for every ISA: a microkernel only computes a
+ * register tile (kernels/common/ukernel.h); everything around it is here.
+ *
+ * Loop order, blocks of mb rows outermost: m0 -> n0 (nr filters) -> k0 (kc k) ->
+ * tiles of mr rows. The kc x nr block of W stays in L1 while the block's rows pass
+ * over it; partial sums of a row wait in y between k blocks (the microkernel adds
+ * to y unless FIRST); bias and the activation come with the last k block. While a
+ * block is computed, the block pf blocks ahead is prefetched as one sequential
+ * stream (first filter chunk only).
+ *
+ * A microkernel whose W layout (K16, or panels for more than one panel of
+ * filters) is not given packed (orthoconv_forward: no layer, no allocation) gets
+ * its W block packed here, on the stack, once per block of S rows: the order is
+ * then S0 -> n0 -> k0 -> pack -> tiles of the S rows, S chosen so that the
+ * block's X stays in the last-level cache for the later k blocks. */
+#include <stdint.h>
+#include "act/act.h"
+#include "cpu.h"
+#include "driver.h"
+
+/* The kernel's tunable i (kc, mb, pf in that order), or 0 if it has fewer. */
+static size_t tunable(const orthoconv_ukernel *k, const int *t, unsigned i) {
+  return i < k->ntunables && t[i] > 0 ? (size_t)t[i] : 0;
+}
+
+static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+
+/* k per block: the tunable, else the largest that keeps a kc x nr block of W in
+ * 5/8 of L1d, spread evenly over the blocks K needs; a multiple of the K unroll. */
+static size_t pick_kc(const orthoconv_ukernel *k, const int *t, size_t K, size_t cap) {
+  const size_t ku = k->kunroll ? k->kunroll : 1;
+  size_t kc = tunable(k, t, 0);
+  if (!kc) {
+    if (k->ntunables == 0) return K; /* no K blocking (e.g. the double-precision reference) */
+    const unsigned l1 = orthoconv_priv_cpu_get()->l1d_kib ? orthoconv_priv_cpu_get()->l1d_kib : 32;
+    size_t most = (size_t)l1 * 1024 * 5 / 8 / (4 * (size_t)k->nr);
+    most = most / ku * ku;
+    if (most < ku) most = ku;
+    const size_t blocks = (K + most - 1) / most;
+    kc = round_up((K + blocks - 1) / blocks, ku);
+  }
+  /* The list line's range bounds the block too (it bounds the terms an accumulator sums). */
+  if (k->tunables[0].max > 0 && kc > (size_t)k->tunables[0].max) kc = (size_t)k->tunables[0].max;
+  if (cap && kc > cap) kc = cap;
+  kc = kc / ku * ku;
+  return kc ? kc : ku;
+}
+
+/* Rows per block: the tunable, else as many as keep the block's X (mb x K) in half
+ * of L2; a multiple of mr. */
+static size_t pick_mb(const orthoconv_ukernel *k, const int *t, size_t K) {
+  size_t mb = tunable(k, t, 1);
+  if (!mb) {
+    const unsigned l2 = orthoconv_priv_cpu_get()->l2_kib ? orthoconv_priv_cpu_get()->l2_kib : 512;
+    mb = (size_t)l2 * 512 / (4 * K);
+    if (mb > 1024) mb = 1024;
+  }
+  mb = mb / k->mr * k->mr;
+  return mb ? mb : k->mr;
+}
+
+/* K16 block: p[(kb * nr + n) * 16 + j] = W[k0 + 16 kb + j][n0 + n], zero past kl and nc. */
+static void pack_k16_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
+    size_t nr, float *p) {
+  const size_t kbs = (kl + 15) / 16;
+  for (size_t kb = 0; kb < kbs; kb++)
+    for (size_t n = 0; n < nr; n++)
+      for (size_t j = 0; j < 16; j++) {
+        const size_t kk = 16 * kb + j;
+        p[(kb * nr + n) * 16 + j] = kk < kl && n < nc ? w[(k0 + kk) * N + n0 + n] : 0.0f;
+      }
+}
+
+/* Panel block: p[k * nr + j] = W[k0 + k][n0 + j], zero past nc. */
+static void pack_panel_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
+    size_t nr, float *p) {
+  for (size_t k = 0; k < kl; k++, p += nr)
+    for (size_t j = 0; j < nr; j++) p[j] = j < nc ? w[(k0 + k) * N + n0 + j] : 0.0f;
+}
+
+/* Does the kernel need W packed block by block here (its layout not given)? One
+ * panel needs no packing: its k rows are the contiguous rows of W itself. */
+int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t N) {
+  if (k->wlayout == ORTHOCONV_W_K16) return !w->k16;
+  if (k->wlayout == ORTHOCONV_W_PANEL) return N > k->nr && !(w->panel && w->panel_nr == k->nr);
+  return 0;
+}
+
+static void pf_start(orthoconv_pf_cursor *c, const float *x, size_t ldx, size_t K, size_t M,
+    size_t first_row, size_t rows) {
+  c->row = NULL;
+  c->col = 0;
+  c->ldx = ldx;
+  c->K = K;
+  if (first_row < M) {
+    c->row = x + first_row * ldx;
+    c->rows_left = M - first_row < rows ? M - first_row : rows;
+  }
+}
+
+/* Tiles of mr rows over rows [0, mm) of one k block of one filter chunk. */
+static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm, size_t ldx, size_t ldy) {
+  const float *x0 = tl->x;
+  float *y0 = tl->y;
+  for (size_t m = 0; m < mm; m += k->mr) {
+    tl->mr = mm - m < k->mr ? mm - m : k->mr;
+    tl->x = x0 + m * ldx;
+    tl->y = y0 + m * ldy;
+    k->fn.fwd(tl);
+  }
+}
+
+/* pack: room for a W block packed on the fly (NULL when W comes packed or the
+ * kernel reads it as given). */
+static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K, size_t N,
+    const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy, float *pack, size_t pack_floats) {
+  const size_t nr = k->nr, pfd = tunable(k, t, 2);
+  const int lay = k->wlayout, on_stack = pack != NULL;
+  const int given_panels = lay == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr;
+  orthoconv_act_rows_fn *rows_act = N > nr && act == ORTHOCONV_ACT_SOFTMAX ? orthoconv_priv_act_rows(k->isa) : NULL;
+  const size_t kc = pick_kc(k, t, K, !on_stack ? 0 : lay == ORTHOCONV_W_K16 ? pack_floats / (16 * nr) * 16 : pack_floats / nr);
+  /* Rows per block; with W packed per block, enough that X of a block fills about
+   * a quarter of the last-level cache (the packing then costs ~1% of the work). */
+  size_t mb = pick_mb(k, t, K);
+  if (on_stack) {
+    const unsigned l3 = orthoconv_priv_cpu_get()->l3_kib ? orthoconv_priv_cpu_get()->l3_kib : 8192;
+    size_t s = (size_t)(l3 > 32768 ? 32768 : l3) * 64 / K; /* bytes / 4 / (4 K) */
+    s = s / k->mr * k->mr;
+    if (s > mb) mb = s;
+  }
+  orthoconv_pf_cursor cur;
+  orthoconv_fwd_tile tl;
+  tl.ldx = ldx;
+  tl.ldy = ldy;
+  tl.act = act;
+  for (size_t m0 = 0; m0 < M; m0 += mb) {
+    const size_t mm = M - m0 < mb ? M - m0 : mb;
+    pf_start(&cur, x, ldx, K, M, m0 + pfd * mb, pfd ? mb : 0);
+    for (size_t n0 = 0; n0 < N; n0 += nr) {
+      tl.nc = N - n0 < nr ? N - n0 : nr;
+      tl.bias = bias ? bias + n0 : NULL;
+      tl.pf = pfd && n0 == 0 && cur.row ? &cur : NULL;
+      for (size_t k0 = 0; k0 < K; k0 += kc) {
+        tl.kc = K - k0 < kc ? K - k0 : kc;
+        tl.flags = (k0 == 0 ? ORTHOCONV_TILE_FIRST : 0u) | (k0 + tl.kc == K ? ORTHOCONV_TILE_LAST : 0u) |
+                   (tl.nc == N ? ORTHOCONV_TILE_ROW : 0u);
+        if (on_stack && lay == ORTHOCONV_W_K16) {
+          pack_k16_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
+          tl.w = pack;
+          tl.ldw = 16 * nr;
+        } else if (on_stack) {
+          pack_panel_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
+          tl.w = pack;
+          tl.ldw = nr;
+        } else if (lay == ORTHOCONV_W_K16) {
+          tl.w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
+          tl.ldw = 16 * w->npad;
+        } else if (given_panels) {
+          tl.w = w->panel + (n0 / nr * K + k0) * nr;
+          tl.ldw = nr;
+        } else {
+          tl.w = w->kn + k0 * N + n0;
+          tl.ldw = N;
+        }
+        tl.x = x + m0 * ldx + k0;
+        tl.y = y + m0 * ldy + n0;
+        tiles(k, &tl, mm, ldx, ldy);
+      }
+    }
+    if (rows_act) rows_act(mm, N, y + m0 * ldy, ldy, act);
+  }
+}
+
+/* The packing buffer lives in a frame of its own, so that calls that do not pack
+ * do not carry it. */
+__attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, const int *t, size_t M,
+    size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy) {
+  float pack[ORTHOCONV_FWD_PACK_BYTES / sizeof(float)] __attribute__((aligned(64)));
+  drive(k, t, M, K, N, x, ldx, w, bias, act, y, ldy, pack, sizeof pack / sizeof pack[0]);
+}
+
+void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K,
+    size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
+    orthoconv_activation act, float *y, size_t ldy) {
+  if (orthoconv_priv_fwd_packs(k, w, N)) drive_packing(k, t, M, K, N, x, ldx, w, bias, act, y, ldy);
+  else drive(k, t, M, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
+}
