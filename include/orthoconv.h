@@ -331,7 +331,8 @@ typedef enum orthoconv_op {
 } orthoconv_op;
 #define ORTHOCONV_OP_COUNT 10
 /* Name of the kernel variant that a call of op with this shape would run now
- * (for ops without M, M is ignored). NULL for an unknown op. */
+ * (for ops without M, M is ignored). NULL for an unknown op, and for K or N == 0
+ * (a shape every call refuses). */
 const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_t N);
 
 /* ---------------------------------------------------------- tuning profile -- */

@@ -595,8 +595,10 @@ static void call_adamw(arena_bytes *b, arena_outcome *o) {
 /* The dispatch queries: never NULL for a valid op, NULL for others. */
 static void call_queries(arena_bytes *b, arena_outcome *o) {
   const unsigned op = u8(b) % 10;
-  const char *k = orthoconv_selected_kernel((orthoconv_op)op, draw_m(b), draw_k(b), draw_n(b));
-  CHECK(op < ORTHOCONV_OP_COUNT ? k != NULL : k == NULL, "selected_kernel(%u) = %s", op, k ? k : "NULL");
+  const size_t M = draw_m(b), K = draw_k(b), N = draw_n(b);
+  const char *k = orthoconv_selected_kernel((orthoconv_op)op, M, K, N);
+  CHECK(op < ORTHOCONV_OP_COUNT && K && N ? k != NULL : k == NULL, "selected_kernel(%u, %zu, %zu, %zu) = %s", op, M, K, N,
+        k ? k : "NULL");
   CHECK(orthoconv_strerror((orthoconv_status)u8(b)) != NULL, "strerror NULL");
   CHECK(orthoconv_isa_name((orthoconv_isa)u8(b)) != NULL, "isa_name NULL");
   o->called = 1;
