@@ -273,7 +273,33 @@ static orthoconv_activation draw_act(arena_bytes *b) {
 }
 static int act_ok(orthoconv_activation a) { return (unsigned)a <= ORTHOCONV_ACT_SOFTMAX; }
 
+/* How a call that has an _mt form is made: plainly, through the _mt form with
+ * pool NULL, through a pool that runs the tasks serially in reverse order (the
+ * results must not depend on the order), or through an invalid pool (threads 0,
+ * or no parallel_for: EINVAL before anything else). */
+typedef struct pool_draw {
+  int mt;
+  const orthoconv_threadpool *pool;
+  int bad;
+} pool_draw;
+
+static void reverse_for(void *context, size_t count, orthoconv_task_fn *task, void *arg) {
+  (void)context;
+  for (size_t i = count; i-- > 0;) task(arg, i);
+}
+
+static pool_draw draw_pool(arena_bytes *b) {
+  static orthoconv_threadpool reverse = { NULL, 1, reverse_for }, bad = { NULL, 0, reverse_for };
+  static const orthoconv_threadpool no_fn = { NULL, 4, NULL };
+  const unsigned v = u8(b) % 16;
+  pool_draw d = { v >= 8, NULL, 0 };
+  if (v >= 10 && v < 15) reverse.threads = 1 + v % 4, d.pool = &reverse;
+  if (v == 15) d.pool = u8(b) % 2 ? &bad : &no_fn, d.bad = 1;
+  return d;
+}
+
 static void call_forward(arena_bytes *b, arena_outcome *o) {
+  const pool_draw pd = draw_pool(b);
   const size_t M = draw_m(b), K = draw_k(b), N = draw_n(b);
   const orthoconv_activation act = draw_act(b);
   mbuf m[4]; /* y drawn right after x: it may take x's stride and sit beside its first row */
@@ -281,9 +307,11 @@ static void call_forward(arena_bytes *b, arena_outcome *o) {
   m[3] = draw_buf(b, M, N, draw_ld(b, N), 4, 1, 0);
   m[1] = draw_buf(b, K, N, N, 4, 0, 0);
   m[2] = draw_buf(b, 1, N, N, 4, 0, 1);
-  call_state c = { "orthoconv_forward", o, ORTHOCONV_OK };
-  if (begin(&c, m, 4, K == 0 || N == 0 || !act_ok(act) ? ORTHOCONV_EINVAL : ORTHOCONV_OK)) return;
-  const orthoconv_status s = orthoconv_forward(M, K, N, m[0].p, m[0].ld, m[1].p, m[2].p, act, (float *)m[3].p, m[3].ld);
+  call_state c = { pd.mt ? "orthoconv_forward_mt" : "orthoconv_forward", o, ORTHOCONV_OK };
+  if (begin(&c, m, 4, K == 0 || N == 0 || !act_ok(act) || pd.bad ? ORTHOCONV_EINVAL : ORTHOCONV_OK)) return;
+  const orthoconv_status s = pd.mt ? orthoconv_forward_mt(pd.pool, M, K, N, m[0].p, m[0].ld, m[1].p, m[2].p, act,
+                                                          (float *)m[3].p, m[3].ld)
+                                   : orthoconv_forward(M, K, N, m[0].p, m[0].ld, m[1].p, m[2].p, act, (float *)m[3].p, m[3].ld);
   if (finish(&c, s, m, 4) && M)
     check_forward_out(c.name, M, K, N, m[0].p, m[0].ld, m[1].p, m[2].p, act, m[3].p, m[3].ld);
 }
@@ -309,9 +337,11 @@ static void call_layer(arena_bytes *b, arena_outcome *o) {
   for (int round = 0; round < 2; round++) {
     const size_t M = draw_m(b);
     mbuf m[2] = { draw_buf(b, M, K, draw_ld(b, K), 4, 0, 0), draw_buf(b, M, N, draw_ld(b, N), 4, 1, 0) };
-    call_state f = { "orthoconv_layer_forward", o, ORTHOCONV_OK };
-    if (begin(&f, m, 2, ORTHOCONV_OK)) break;
-    const orthoconv_status fs = orthoconv_layer_forward(l, M, m[0].p, m[0].ld, (float *)m[1].p, m[1].ld);
+    const pool_draw pd = draw_pool(b);
+    call_state f = { pd.mt ? "orthoconv_layer_forward_mt" : "orthoconv_layer_forward", o, ORTHOCONV_OK };
+    if (begin(&f, m, 2, pd.bad ? ORTHOCONV_EINVAL : ORTHOCONV_OK)) break;
+    const orthoconv_status fs = pd.mt ? orthoconv_layer_forward_mt(pd.pool, l, M, m[0].p, m[0].ld, (float *)m[1].p, m[1].ld)
+                                      : orthoconv_layer_forward(l, M, m[0].p, m[0].ld, (float *)m[1].p, m[1].ld);
     if (finish(&f, fs, m, 2) && M) check_forward_out(f.name, M, K, N, m[0].p, m[0].ld, w, bias, act, m[1].p, m[1].ld);
     if (round == 1 || u8(b) % 2) break;
     mbuf nw[2] = { draw_buf(b, K, N, N, 4, 0, 0), draw_buf(b, 1, N, N, 4, 0, 1) };
@@ -330,14 +360,16 @@ static void call_layer(arena_bytes *b, arena_outcome *o) {
 }
 
 static void call_backward_data(arena_bytes *b, arena_outcome *o) {
+  const pool_draw pd = draw_pool(b);
   const size_t M = draw_m(b), K = draw_k(b), N = draw_n(b);
   mbuf m[3];
   m[0] = draw_buf(b, M, N, draw_ld(b, N), 4, 0, 0);
   m[2] = draw_buf(b, M, K, draw_ld(b, K), 4, 1, 0);
   m[1] = draw_buf(b, K, N, N, 4, 0, 0);
-  call_state c = { "orthoconv_backward_data", o, ORTHOCONV_OK };
-  if (begin(&c, m, 3, K == 0 || N == 0 ? ORTHOCONV_EINVAL : ORTHOCONV_OK)) return;
-  const orthoconv_status s = orthoconv_backward_data(M, K, N, m[0].p, m[0].ld, m[1].p, (float *)m[2].p, m[2].ld);
+  call_state c = { pd.mt ? "orthoconv_backward_data_mt" : "orthoconv_backward_data", o, ORTHOCONV_OK };
+  if (begin(&c, m, 3, K == 0 || N == 0 || pd.bad ? ORTHOCONV_EINVAL : ORTHOCONV_OK)) return;
+  const orthoconv_status s = pd.mt ? orthoconv_backward_data_mt(pd.pool, M, K, N, m[0].p, m[0].ld, m[1].p, (float *)m[2].p, m[2].ld)
+                                   : orthoconv_backward_data(M, K, N, m[0].p, m[0].ld, m[1].p, (float *)m[2].p, m[2].ld);
   if (!finish(&c, s, m, 3) || !M) return;
   double *want = malloc(M * K * sizeof *want), *bnd = malloc(M * K * sizeof *bnd);
   oracle_backward_data(M, K, N, m[0].p, m[0].ld, m[1].p, want, bnd);
@@ -350,18 +382,38 @@ static void call_backward_data(arena_bytes *b, arena_outcome *o) {
 }
 
 static void call_backward_weights(arena_bytes *b, arena_outcome *o) {
+  const pool_draw pd = draw_pool(b);
   const size_t M = draw_m(b), K = draw_k(b), N = draw_n(b);
-  mbuf m[5];
+  mbuf m[6];
   m[0] = draw_buf(b, M, K, draw_ld(b, K), 4, 0, 0);
   m[4] = draw_buf(b, 1, N, N, 4, 1, 1);
   m[1] = draw_buf(b, M, N, draw_ld(b, N), 4, 0, 0);
   m[2] = draw_mask(b, N);
   m[3] = draw_buf(b, K, N, N, 4, 1, 0);
-  call_state c = { "orthoconv_backward_weights", o, ORTHOCONV_OK };
-  if (begin(&c, m, 5, K == 0 || N == 0 ? ORTHOCONV_EINVAL : ORTHOCONV_OK)) return;
-  const orthoconv_status s = orthoconv_backward_weights(M, K, N, m[0].p, m[0].ld, m[1].p, m[1].ld, m[2].p,
-                                                        (float *)m[3].p, (float *)m[4].p);
-  if (!finish(&c, s, m, 5)) return;
+  /* The _mt form's workspace: NULL, or bytes in the arena (scratch: an output),
+   * at least the size asked for or one short of it. Too small, overlapping an
+   * argument, or wrapping is EINVAL (after the other arguments' own checks). */
+  const size_t need = orthoconv_backward_weights_workspace_size(M, K, N);
+  const unsigned wv = pd.mt ? u8(b) % 4 : 0;
+  const size_t ws_size = wv == 0 ? 0 : wv == 3 && need ? need - 1 : need + u8(b) % 64;
+  m[5] = draw_buf(b, 1, ws_size, ws_size, 1, 1, 1);
+  if (wv == 0) m[5].p = NULL;
+  orthoconv_status pre = K == 0 || N == 0 || pd.bad || ws_size < need ? ORTHOCONV_EINVAL : ORTHOCONV_OK;
+  if (pre == ORTHOCONV_OK && m[5].p && ws_size) {
+    int unbacked, met = 0;
+    const orthoconv_status five = model_bufs(m, 5, &unbacked, &met);
+    if (five != ORTHOCONV_OK) pre = five;
+    else if (unbacked) return; /* the overlaps of the five cannot be known: no call */
+    else if (model_bufs(m, 6, &unbacked, &met) != ORTHOCONV_OK) pre = ORTHOCONV_EINVAL;
+  }
+  const unsigned nb = m[5].p && ws_size ? 6 : 5;
+  call_state c = { pd.mt ? "orthoconv_backward_weights_mt" : "orthoconv_backward_weights", o, ORTHOCONV_OK };
+  if (begin(&c, m, nb, pre)) return;
+  const orthoconv_status s =
+      pd.mt ? orthoconv_backward_weights_mt(pd.pool, M, K, N, m[0].p, m[0].ld, m[1].p, m[1].ld, m[2].p, (float *)m[3].p,
+                                            (float *)m[4].p, (void *)m[5].p, ws_size)
+            : orthoconv_backward_weights(M, K, N, m[0].p, m[0].ld, m[1].p, m[1].ld, m[2].p, (float *)m[3].p, (float *)m[4].p);
+  if (!finish(&c, s, m, nb)) return;
   double *want = malloc(K * N * sizeof *want), *bnd = malloc(K * N * sizeof *bnd);
   double *wb = malloc(N * sizeof *wb), *bb = malloc(N * sizeof *bb);
   oracle_backward_weights(M, K, N, m[0].p, m[0].ld, m[1].p, m[1].ld, want, bnd, wb, bb);
