@@ -26,7 +26,8 @@ static int allowed(const char *name, orthoconv_isa cap) {
   if (!isa) return 0;
   isa += 2;
   if (!strncmp(isa, "scalar_", 7)) return 1;
-  if (!strncmp(isa, "avx2_", 5)) return cap == ORTHOCONV_ISA_AVX2 || cap == ORTHOCONV_ISA_AVX512;
+  /* avx_vnni: AVX-VNNI, an extension at the AVX2 level */
+  if (!strncmp(isa, "avx2_", 5) || !strncmp(isa, "avx_", 4)) return cap == ORTHOCONV_ISA_AVX2 || cap == ORTHOCONV_ISA_AVX512;
   if (!strncmp(isa, "avx512_", 7)) return cap == ORTHOCONV_ISA_AVX512;
   if (!strncmp(isa, "neon_", 5)) return cap == ORTHOCONV_ISA_NEON;
   return 0;
