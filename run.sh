@@ -194,9 +194,9 @@ run_tests() {
   # ThreadSanitizer (gcc: it builds the kernels in seconds where clang takes minutes):
   # only the tests that run threads, so only they are built.
   echo "== build (ThreadSanitizer, the threaded tests)"
-  if setup_only build-tsan tests/test_concurrency tests/profile/test_profile_threads tests/test_dispatch -- \
+  if setup_only build-tsan tests/test_concurrency tests/threads/test_threads tests/profile/test_profile_threads tests/test_dispatch -- \
       -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbench=disabled -Dtools=false -Dtorch=disabled; then
-    TSAN_OPTIONS=halt_on_error=1 mtest "ThreadSanitizer" -C build-tsan --no-rebuild concurrency profile-threads dispatch
+    TSAN_OPTIONS=halt_on_error=1 mtest "ThreadSanitizer" -C build-tsan --no-rebuild concurrency threads profile-threads dispatch
   else
     bad_steps+=("tsan build") failed=$((failed + 1))
   fi
