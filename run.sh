@@ -2,13 +2,17 @@
 # The two entry points of the README. Each installs the Debian packages it needs
 # (only those missing), builds, and runs:
 #   ./run.sh bench   build (build-bench/), quick-tune this machine, headline table vs anchors and roofline
-#   ./run.sh test    build and run every test: native, ASan+UBSan, emulated x86 CPUs, AArch64
+#   ./run.sh test    build and run every test: native, ASan+UBSan, emulated x86 CPUs, AArch64,
+#                    ThreadSanitizer, and each libFuzzer harness for a few seconds
+#   ./run.sh fuzz [SECONDS]  each libFuzzer harness for SECONDS (default 300)
 set -uo pipefail
 cd "$(dirname "$0")"
 top=$(pwd)
 
 base_pkgs=(meson ninja-build pkgconf gcc g++ binutils libsleef-dev libbenchmark-dev)
 test_pkgs=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross libsleef-dev:arm64 libpthreadpool-dev)
+# clang and libFuzzer: the harnesses of tests/fuzz.
+fuzz_pkgs=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # The PyTorch binding (bindings/torch): libtorch to build it, Debian's torch and
 # pytest for /usr/bin/python3 to test it.
 torch_pkgs=(libtorch-dev python3-torch python3-pytest)
@@ -39,6 +43,76 @@ setup() { # dir, meson options...
   ninja -C "$dir" >/dev/null || ninja -C "$dir"
 }
 
+# Like setup, but builds only the named targets: dir target... -- meson options...
+setup_only() {
+  local dir=$1 targets=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do targets+=("$1"); shift; done
+  shift
+  if [ -f "$dir/build.ninja" ]; then meson setup --reconfigure "$dir" "$@" >/dev/null; else meson setup "$dir" "$@" >/dev/null; fi || return 1
+  ninja -C "$dir" "${targets[@]}" >/dev/null || ninja -C "$dir" "${targets[@]}"
+}
+
+fuzz_harnesses=(fuzz_api fuzz_profile fuzz_profile_signed)
+
+# The libFuzzer harnesses (tests/fuzz), built with clang: ASan, UBSan and coverage
+# everywhere but in the SIMD kernel files, which get ASan alone (clang needs many
+# minutes for UBSan on their unrolled tiles; the gcc sanitizer suite has UBSan there).
+build_fuzz() {
+  CC=clang setup_only build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/}" tests/fuzz/profile_seeds -- \
+    -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+    "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all" \
+    -Dkernel_args=-fno-sanitize=undefined,-fno-sanitize=fuzzer-no-link -Dfuzz=true -Dbench=disabled -Dtools=false -Dtorch=disabled
+}
+
+# Seeds: the API harness's from the repository; the profile harnesses' written now by
+# the library itself (orthoconv-tune of the native build, then each of its profiles
+# loaded and saved again, and the defaults saved after a reset), so that they follow
+# the profile format whatever it is.
+fuzz_seeds() {
+  local s=build-fuzz/fuzz-seeds tune=build/tune/cli/orthoconv-tune
+  rm -rf "$s" && mkdir -p "$s/fuzz_api" "$s/profile" || return 1
+  cp tests/fuzz/seeds/fuzz_api/* "$s/fuzz_api/" || return 1
+  "$tune" --quick --no-pin --op gram --op sgd --op adamw --op reg_grad --K 64 --N 10 -o "$s/profile/tuned-1.txt" >/dev/null &&
+    "$tune" --quick --no-pin --op forward --op backward_weights --K 16 --N 10 -o "$s/profile/tuned-2.txt" >/dev/null &&
+    build-fuzz/tests/fuzz/profile_seeds "$s/profile" "$s/profile"/tuned-*.txt
+}
+
+# Each harness: its regression inputs (tests/fuzz/regress/<harness>) once, then
+# `seconds` of fuzzing from its seeds and its corpus (kept in build-fuzz/fuzz-corpus
+# between runs). Prints executions and their rate; counts each harness as a test.
+run_fuzzers() { # seconds
+  local secs=$1 h seeds log execs rate regress
+  local tmp=/tmp
+  [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm # the profile harnesses write a file per input
+  mkdir -p build-fuzz/fuzz-artifacts
+  for h in "${fuzz_harnesses[@]}"; do
+    seeds=build-fuzz/fuzz-seeds/profile
+    [ "$h" = fuzz_api ] && seeds=build-fuzz/fuzz-seeds/fuzz_api
+    mkdir -p "build-fuzz/fuzz-corpus/$h"
+    log=build-fuzz/fuzz-artifacts/$h.log
+    regress=()
+    [ -d "tests/fuzz/regress/$h" ] && regress=(tests/fuzz/regress/$h/*)
+    if [ ${#regress[@]} -gt 0 ] && ! TMPDIR=$tmp "build-fuzz/tests/fuzz/$h" "${regress[@]}" > "$log" 2>&1; then
+      echo "== $h: a regression input fails (log: $log)"
+      grep -E 'FAIL|ERROR|runtime error' "$log" | head -n 20
+      failed=$((failed + 1)) bad_steps+=("$h regressions")
+      continue
+    fi
+    if TMPDIR=$tmp "build-fuzz/tests/fuzz/$h" -max_total_time="$secs" -print_final_stats=1 -timeout=20 -rss_limit_mb=2048 \
+        -artifact_prefix="build-fuzz/fuzz-artifacts/$h-" "build-fuzz/fuzz-corpus/$h" "$seeds" > "$log" 2>&1; then
+      execs=$(awk '/stat::number_of_executed_units/{print $2}' "$log")
+      rate=$(awk '/stat::average_exec_per_sec/{print $2}' "$log")
+      echo "== $h: ${execs:-?} executions in ${secs} s (${rate:-?}/s), ${#regress[@]} regression inputs, clean"
+      passed=$((passed + 1))
+    else
+      echo "== $h: FAILED (log: $log; the input is build-fuzz/fuzz-artifacts/$h-*: copy it to tests/fuzz/regress/$h/)"
+      grep -E 'FAIL|ERROR|runtime error|SUMMARY' "$log" | head -n 20
+      failed=$((failed + 1)) bad_steps+=("$h")
+    fi
+  done
+}
+
 passed=0 failed=0 skipped=0 bad_steps=()
 # Runs `meson test` with the given arguments and adds its counts to the totals.
 mtest() { # label, meson test args...
@@ -62,7 +136,7 @@ mtest() { # label, meson test args...
 }
 
 run_tests() {
-  ensure_pkgs "${base_pkgs[@]}" "${test_pkgs[@]}" "${torch_pkgs[@]}" || { echo "package installation failed"; exit 1; }
+  ensure_pkgs "${base_pkgs[@]}" "${test_pkgs[@]}" "${torch_pkgs[@]}" "${fuzz_pkgs[@]}" || { echo "package installation failed"; exit 1; }
   # A profile or ISA cap of the user's own must not steer what the tests select.
   unset ORTHOCONV_PROFILE ORTHOCONV_ISA
   export XDG_CACHE_HOME="$top/build-test-cache"
@@ -117,10 +191,42 @@ run_tests() {
     fi
   fi
 
+  # ThreadSanitizer (gcc: it builds the kernels in seconds where clang takes minutes):
+  # only the tests that run threads, so only they are built.
+  echo "== build (ThreadSanitizer, the threaded tests)"
+  if setup_only build-tsan tests/test_concurrency tests/threads/test_threads tests/profile/test_profile_threads tests/test_dispatch -- \
+      -Dbuildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false -Dbench=disabled -Dtools=false -Dtorch=disabled; then
+    TSAN_OPTIONS=halt_on_error=1 mtest "ThreadSanitizer" -C build-tsan --no-rebuild concurrency threads profile-threads dispatch
+  else
+    bad_steps+=("tsan build") failed=$((failed + 1))
+  fi
+
+  echo "== build (libFuzzer harnesses, clang)"
+  if build_fuzz && fuzz_seeds; then
+    run_fuzzers 25
+  else
+    bad_steps+=("fuzz build or seeds") failed=$((failed + 1))
+  fi
+
   echo
   [ ${#bad_steps[@]} -eq 0 ] || echo "failed steps: ${bad_steps[*]}"
   echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ] && [ ${#bad_steps[@]} -eq 0 ]
+}
+
+run_fuzz() { # seconds per harness
+  local secs=${1:-300}
+  ensure_pkgs "${base_pkgs[@]}" "${fuzz_pkgs[@]}" || { echo "package installation failed"; exit 1; }
+  unset ORTHOCONV_PROFILE ORTHOCONV_ISA
+  echo "== build (native, release: orthoconv-tune writes the profile seeds)"
+  setup build -Dbuildtype=release || { echo "native build failed"; exit 1; }
+  echo "== build (libFuzzer harnesses, clang)"
+  build_fuzz && fuzz_seeds || { echo "fuzz build or seeds failed"; exit 1; }
+  run_fuzzers "$secs"
+  echo
+  [ ${#bad_steps[@]} -eq 0 ] || echo "failed: ${bad_steps[*]}"
+  echo "$passed clean, $failed failed"
+  [ "$failed" -eq 0 ]
 }
 
 run_bench() {
@@ -183,5 +289,6 @@ run_torch_bench() { # output folder, bench build dir
 case "${1:-}" in
   test) shift; run_tests "$@" ;;
   bench) shift; run_bench "$@" ;;
-  *) echo "usage: $0 bench|test"; exit 2 ;;
+  fuzz) shift; run_fuzz "$@" ;;
+  *) echo "usage: $0 bench|test|fuzz [SECONDS]"; exit 2 ;;
 esac

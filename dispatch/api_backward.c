@@ -51,7 +51,9 @@ orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const flo
 static void weights_task(void *arg, size_t i) {
   const bwd_job *j = arg;
   const size_t k0 = i * j->step, kk = j->K - k0 < j->step ? j->K - k0 : j->step;
-  j->c->k->fn.bwd_weights(j->M, kk, j->N, j->a + k0, j->lda, j->dy, j->lddy, j->trainable, j->out + k0 * j->N,
+  /* With M == 0, x may be NULL (it spans nothing) and may not be offset. */
+  const float *x = j->M ? j->a + k0 : j->a;
+  j->c->k->fn.bwd_weights(j->M, kk, j->N, x, j->lda, j->dy, j->lddy, j->trainable, j->out + k0 * j->N,
                           i == 0 ? j->dbias : NULL, j->c->t);
 }
 

@@ -66,7 +66,10 @@ const char *orthoconv_isa_cap_note(void) {
 }
 
 const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_t N) {
-  if ((unsigned)op >= ORTHOCONV_OP_COUNT) return NULL;
+  /* K or N == 0: every call refuses the shape (and some variants' rules do not
+   * cover it, so select would find none) */
+  if ((unsigned)op >= ORTHOCONV_OP_COUNT || K == 0 || N == 0) return NULL;
   orthoconv_priv_init();
-  return orthoconv_priv_select(op, M, K, N).k->name;
+  const orthoconv_priv_choice c = orthoconv_priv_select(op, M, K, N);
+  return c.k ? c.k->name : NULL;
 }

@@ -18,11 +18,13 @@
  *  - only instructions that this CPU and OS support are ever executed;
  *  - stack: at most 16 KiB per call (blocks of W or of partial sums; measured by
  *    tests/usage/test_stack.c in optimised builds).
- * Accuracy (shared/REFERENCE.md): every output is within 1e-5 * S of the exact
- * result before the activation, S = sum of |products| + |bias| (for dX, dW and
- * G the matching sums of |products|), on every ISA, while S <= FLT_MAX / 2
- * (about 1.7e38: then no partial sum, nor the difference of two outputs that
- * softmax forms, can overflow float).
+ * Accuracy (shared/REFERENCE.md): every output is within 1e-5 * S + n * FLT_TRUE_MIN
+ * of the exact result before the activation, S = sum of |products| + |bias|
+ * (for dX, dW and G the matching sums of |products|), n = number of terms (the
+ * absolute part matters only for results near the subnormal range, where the
+ * float grid is absolute), on every ISA, while S <= FLT_MAX / 2 (about 1.7e38:
+ * then no partial sum, nor the difference of two outputs that softmax forms,
+ * can overflow float).
  * Overflow: for S > FLT_MAX / 2 an output before the activation is within
  * 1e-5 * S or it is +Inf, -Inf or NaN, never a finite value further off, and the
  * activation applies to that. ISAs may then differ: the scalar reference sums
@@ -329,7 +331,8 @@ typedef enum orthoconv_op {
 } orthoconv_op;
 #define ORTHOCONV_OP_COUNT 10
 /* Name of the kernel variant that a call of op with this shape would run now
- * (for ops without M, M is ignored). NULL for an unknown op. */
+ * (for ops without M, M is ignored). NULL for an unknown op, and for K or N == 0
+ * (a shape every call refuses). */
 const char *orthoconv_selected_kernel(orthoconv_op op, size_t M, size_t K, size_t N);
 
 /* ---------------------------------------------------------- tuning profile -- */

@@ -220,7 +220,7 @@ static void cap_walk(void) {
 }
 
 /* Forward calls keep their answers while another thread moves the cap around. */
-static volatile int stop;
+static _Atomic int stop; /* atomic, not volatile: ThreadSanitizer reported the race */
 static void *flipper(void *arg) {
   (void)arg;
   for (int i = 0; !stop; i++) {

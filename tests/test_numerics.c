@@ -24,12 +24,18 @@
 static const orthoconv_ukernel *cur;
 static int tun[ORTHOCONV_MAX_TUNABLES];
 static const char *what; /* the case being run, for messages */
-static int cur_mode;      /* 0: specials, 1: large, no overflow, 2: overflow */
+static int cur_mode;      /* 0: specials, 1: large, no overflow, 2: overflow, 3: subnormal results */
 
 /* May this output overflow? Only past FLT_MAX / 2 in the sum of |products|, and
  * only in the overflow cases: with specials the bound is Inf, but the finite
  * products are small there, and every output must be exact in kind. */
-static int may_overflow(double bound) { return cur_mode != 0 && bound > FLT_MAX / 2; }
+static int may_overflow(double bound) { return (cur_mode == 1 || cur_mode == 2) && bound > FLT_MAX / 2; }
+/* The bound with its absolute part for n terms (the float grid below FLT_MIN). */
+static double bound_tol(double sum_abs, size_t n) { return 1e-5 * sum_abs + (double)(n + 1) * FLT_TRUE_MIN; }
+/* Inputs of about 1e-22: products of about 1e-44, subnormal. */
+static void shrink(float *p, size_t n, float f) {
+  for (size_t i = 0; i < n; i++) p[i] *= f;
+}
 
 /* got against the exact want: the same special value, or finite within tol. */
 static int agrees(double got, double want, double tol) {
@@ -72,7 +78,8 @@ static void forward_case(size_t M, size_t K, size_t N, orthoconv_activation act,
     sprinkle(w, K, N, N, 1, N);
     sprinkle(b, 1, N, N, N > 4 ? 3 : 0, 2);
   }
-  if (mode) {
+  if (mode == 3) shrink(x, M * ldx, 1e-22f), shrink(w, K * N, 1e-22f), shrink(b, N, 1e-40f);
+  if (mode == 1 || mode == 2) {
     for (size_t m = 0; m < M; m += mode == 2 ? 2 : 1)
       for (size_t k = 0; k < K; k++) x[m * ldx + k] = test_randf() < 0 ? -big : big;
     for (size_t i = 0; i < K * N; i++) w[i] = test_randf() < 0 ? -big : big;
@@ -123,8 +130,8 @@ static void test_forward(void) {
   static const size_t shapes[][3] = { { 1, 19, 10 }, { 9, 64, 17 }, { 13, 33, 1 }, { 3, 1, 33 }, { 5, 1024, 10 } };
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
     for (int act = 0; act <= ORTHOCONV_ACT_SOFTMAX; act++)
-      for (int mode = 0; mode < 3; mode++) {
-        what = mode == 0 ? "specials" : mode == 1 ? "large, no overflow" : "overflow";
+      for (int mode = 0; mode < 4; mode++) {
+        what = mode == 0 ? "specials" : mode == 1 ? "large, no overflow" : mode == 2 ? "overflow" : "subnormal results";
         cur_mode = mode;
         forward_case(shapes[s][0], shapes[s][1], shapes[s][2], (orthoconv_activation)act, (act + mode) % 2, mode);
       }
@@ -148,7 +155,8 @@ static void bwd_data_case(size_t M, size_t K, size_t N, int mode) {
   fill(dy, M * lddy, 1.0f);
   fill(w, K * N, 1.0f);
   if (mode == 0) sprinkle(dy, M, N, lddy, M > 3 ? M - 1 : 3, M), sprinkle(w, K, N, N, 2, K);
-  if (mode) {
+  if (mode == 3) shrink(dy, M * lddy, 1e-22f), shrink(w, K * N, 1e-22f);
+  if (mode == 1 || mode == 2) {
     for (size_t m = 0; m < M; m += mode == 2 ? 2 : 1)
       for (size_t n = 0; n < N; n++) dy[m * lddy + n] = test_randf() < 0 ? -big : big;
     for (size_t i = 0; i < K * N; i++) w[i] = test_randf() < 0 ? -big : big;
@@ -158,7 +166,7 @@ static void bwd_data_case(size_t M, size_t K, size_t N, int mode) {
   oracle_backward_data(M, K, N, dy, lddy, w, want, bnd);
   for (size_t m = 0; m < M; m++)
     for (size_t k = 0; k < K; k++) {
-      const double got = dx[m * lddx + k], tol = 1e-5 * bnd[m * K + k];
+      const double got = dx[m * lddx + k], tol = bound_tol(bnd[m * K + k], N);
       const int ok = may_overflow(bnd[m * K + k]) ? agrees_or_overflows(got, want[m * K + k], tol)
                                                   : agrees(got, want[m * K + k], tol);
       CHECK(ok, "%s %s M=%zu K=%zu N=%zu dx[%zu][%zu] = %.9g, want %.9g", cur->name, what, M, K, N, m, k, got, want[m * K + k]);
@@ -179,7 +187,8 @@ static void bwd_weights_case(size_t M, size_t K, size_t N, int mode) {
   fill(x, M * ldx, 1.0f);
   fill(dy, M * lddy, 1.0f);
   if (mode == 0) sprinkle(x, M, K, ldx, K > 3 ? 5 : 3, N), sprinkle(dy, M, N, lddy, 1, M);
-  if (mode) {
+  if (mode == 3) shrink(x, M * ldx, 1e-22f), shrink(dy, M * lddy, 1e-22f);
+  if (mode == 1 || mode == 2) {
     for (size_t m = 0; m < M; m++)
       for (size_t k = 0; k < K; k += mode == 2 ? 2 : 1) x[m * ldx + k] = test_randf() < 0 ? -big : big;
     for (size_t m = 0; m < M; m++)
@@ -193,13 +202,13 @@ static void bwd_weights_case(size_t M, size_t K, size_t N, int mode) {
     const double got = dw[i];
     int ok;
     if (!t[i % N]) ok = got == 0.0; /* frozen: 0 whatever the inputs hold */
-    else if (may_overflow(bnd[i])) ok = agrees_or_overflows(got, want[i], 1e-5 * bnd[i]);
-    else ok = agrees(got, want[i], 1e-5 * bnd[i]);
+    else if (may_overflow(bnd[i])) ok = agrees_or_overflows(got, want[i], bound_tol(bnd[i], M));
+    else ok = agrees(got, want[i], bound_tol(bnd[i], M));
     CHECK(ok, "%s %s M=%zu K=%zu N=%zu dw[%zu][%zu] = %.9g, want %.9g", cur->name, what, M, K, N, i / N, i % N, got, want[i]);
   }
   for (size_t n = 0; n < N; n++) {
     const int ok = !t[n] ? db[n] == 0.0f
-                 : may_overflow(bb[n]) ? agrees_or_overflows(db[n], wb[n], 1e-5 * bb[n]) : agrees(db[n], wb[n], 1e-5 * bb[n]);
+                 : may_overflow(bb[n]) ? agrees_or_overflows(db[n], wb[n], bound_tol(bb[n], M)) : agrees(db[n], wb[n], bound_tol(bb[n], M));
     CHECK(ok, "%s %s M=%zu K=%zu N=%zu dbias[%zu] = %.9g, want %.9g", cur->name, what, M, K, N, n, db[n], wb[n]);
   }
   free(want), free(bnd), free(wb), free(bb), free(x), free(dy), free(dw), free(db), free(t);
@@ -212,7 +221,8 @@ static void gram_case(size_t K, size_t N, int mode) {
   float *w = malloc(K * N * sizeof *w), *g = malloc(N * N * sizeof *g);
   fill(w, K * N, 1.0f);
   if (mode == 0) sprinkle(w, K, N, N, N > 3 ? 2 : 1, K);
-  if (mode) {
+  if (mode == 3) shrink(w, K * N, 1e-22f);
+  if (mode == 1 || mode == 2) {
     const float big = mode == 1 ? sqrtf(0.49f * FLT_MAX / (float)K) : 1e20f;
     for (size_t i = 0; i < K * N; i++)
       if (mode == 1 || i % N < N / 2 + 1) w[i] = test_randf() < 0 ? -big : big;
@@ -222,7 +232,7 @@ static void gram_case(size_t K, size_t N, int mode) {
   for (size_t i = 0; i < K * N; i++) wd[i] = w[i];
   oracle_gram(K, N, wd, want, bnd);
   for (size_t i = 0; i < N * N; i++) {
-    const int ok = may_overflow(bnd[i]) ? agrees_or_overflows(g[i], want[i], 1e-5 * bnd[i]) : agrees(g[i], want[i], 1e-5 * bnd[i]);
+    const int ok = may_overflow(bnd[i]) ? agrees_or_overflows(g[i], want[i], bound_tol(bnd[i], K)) : agrees(g[i], want[i], bound_tol(bnd[i], K));
     CHECK(ok, "%s %s K=%zu N=%zu g[%zu][%zu] = %.9g, want %.9g", cur->name, what, K, N, i / N, i % N, g[i], want[i]);
   }
   free(w), free(g), free(wd), free(want), free(bnd);
@@ -238,7 +248,8 @@ static void reg_grad_case(size_t K, size_t N, int mode) {
   fill(a, N * N, 1.0f);
   fill(gr, K * N, 1.0f);
   if (mode == 0) sprinkle(w, K, N, N, 3, N), sprinkle(gr, K, N, N, 3, K + 1);
-  if (mode) {
+  if (mode == 3) shrink(w, K * N, 1e-22f), shrink(a, N * N, 1e-22f), shrink(gr, K * N, 1e-40f);
+  if (mode == 1 || mode == 2) {
     const float big = mode == 1 ? sqrtf(0.49f * FLT_MAX / (float)N) : 1e20f;
     for (size_t i = 0; i < K * N; i += mode == 2 ? 2 : 1) w[i] = test_randf() < 0 ? -big : big;
     for (size_t i = 0; i < N * N; i++) a[i] = test_randf() < 0 ? -big : big;
@@ -257,7 +268,7 @@ static void reg_grad_case(size_t K, size_t N, int mode) {
         s += (double)w[k * N + j] * a[j * N + n];
         b += fabs((double)w[k * N + j] * a[j * N + n]);
       }
-      const int ok = may_overflow(b) ? agrees_or_overflows(gr[i], s, 1e-5 * b) : agrees(gr[i], s, 1e-5 * b);
+      const int ok = may_overflow(b) ? agrees_or_overflows(gr[i], s, bound_tol(b, N + 1)) : agrees(gr[i], s, bound_tol(b, N + 1));
       CHECK(ok, "%s %s K=%zu N=%zu grad[%zu][%zu] = %.9g, want %.9g", cur->name, what, K, N, k, n, gr[i], s);
     }
   free(w), free(a), free(gr), free(g0), free(t);
@@ -288,6 +299,8 @@ static void optim_case(size_t K, size_t N, int variant) {
     sprinkle(st[0][j], K, N, N, K, (size_t)j);
   }
   for (size_t i = 0; i < n; i++) st[0][3][i] = fabsf(st[0][3][i]);
+  if (variant == 3)
+    for (int j = 0; j < 4; j++) shrink(st[0][j], n, 1e-40f); /* subnormal state: no flush to zero anywhere */
   for (size_t i = 0; i < n; i += 5) st[0][0][i] = 3e38f;
   for (int j = 0; j < 4; j++) memcpy(st[1][j], st[0][j], n * sizeof(float));
   unsigned char *t = variant ? malloc(N) : NULL;
@@ -355,8 +368,8 @@ static void run_variant(const orthoconv_ukernel *k) {
   const int before = test_failures;
   for (unsigned i = 0; i < ORTHOCONV_MAX_TUNABLES; i++) tun[i] = i < k->ntunables ? k->tunables[i].def : 0;
   static const size_t mkn[][3] = { { 1, 19, 10 }, { 9, 64, 17 }, { 13, 33, 1 }, { 3, 1, 33 }, { 50, 1024, 10 } };
-  static const char *const modes[] = { "specials", "large, no overflow", "overflow" };
-  for (int mode = 0; mode < 3; mode++) {
+  static const char *const modes[] = { "specials", "large, no overflow", "overflow", "subnormal results" };
+  for (int mode = 0; mode < 4; mode++) {
     what = modes[mode];
     cur_mode = mode;
     for (size_t s = 0; s < sizeof mkn / sizeof mkn[0]; s++) {
