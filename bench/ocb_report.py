@@ -382,7 +382,7 @@ def training_rows(cs):
     """Our public API on every op but the forward, with the fastest anchor of the
     same job (all filters: a BLAS cannot skip frozen ones) and, for frozen
     filters, the fraction of our all-trainable time."""
-    ours = [c for c in cs.values() if c.get("impl") == "orthoconv" and c.get("op") not in (None, "fwd") and "time" in c]
+    ours = [c for c in cs.values() if c.get("impl") == "orthoconv" and c.get("op") not in (None,) + LP_OPS and "time" in c]
     order = {"bwd_data": 1, "bwd_weights": 2, "gram": 3, "reg": 4, "sgd": 6, "adamw": 7}
     regs = ["SO", "DSO", "MC", "SRIP", "KERAS_COLUMNS", "MIRROR_PAIRS"]
 
@@ -425,7 +425,7 @@ def markdown(paths):
     heads = {}
     for cpu, cs, _, _, _ in runs:
         for c in cs.values():
-            if is_headline(c) and c["impl"] == "orthoconv" and "time" in c:
+            if is_headline(c) and c["op"] == "fwd" and c["impl"] == "orthoconv" and "time" in c:
                 heads.setdefault((c["temp"] != "warm", c["M"]), {})[cpu] = c
     out.append("| M | cache | " + " | ".join(cpu for cpu, *_ in runs) + " |")
     out.append("|---|---|" + "---|" * len(runs))
@@ -450,6 +450,10 @@ def markdown(paths):
                        run.get("profile") or "built-in defaults"))
         out += ["", "Roofline of this run: " + roofline_line(pr) + ".", ""]
         out += summary_table(cs, miss)
+        lp = summary_lp_table(cs, pr)
+        if lp:
+            out += ["", "The same forward in bf16 and int8 (`orthoconv_layer_forward_bf16`, `orthoconv_qlayer_forward`; "
+                    "GFLOP/s count 2 M K N in every precision), same run:", ""] + lp
         out += ["", "Training ops (K = 1024, N = 10), same run:", ""]
         out += training_rows(cs)
     return out
