@@ -83,7 +83,7 @@ static void run(void *p, const ocb_case *c, ocb_io *io) {
     if (x->qs8) xnn_setup_fully_connected_nc_qs8(x->op, c->M, (const int8_t *)(const void *)io->xq, (int8_t *)x->out, NULL);
     else xnn_setup_fully_connected_nc_qu8(x->op, c->M, io->xq, x->out, NULL);
   }
-  xnn_run_operator(x->op, NULL);
+  xnn_run_operator(x->op, (pthreadpool_t)ocb_tpool);
 }
 
 /* Not timed: the 8-bit outputs as floats for the check. */
@@ -96,7 +96,8 @@ static void finish(void *p, const ocb_case *c, ocb_io *io) {
 
 void ocb_add_xnnpack_lp(void) {
   if (xnn_initialize(NULL) != xnn_status_success) return;
-  printf("anchor xnnpack: fully connected qu8 and qs8 (outputs requantized to 8 bits), no thread pool (1 thread)\n");
+  if (ocb_tpool) printf("anchor xnnpack: fully connected qu8 and qs8 (outputs requantized to 8 bits), pthreadpool of %d threads\n", ocb_threads);
+  else printf("anchor xnnpack: fully connected qu8 and qs8 (outputs requantized to 8 bits), no thread pool (1 thread)\n");
   static const int qs8 = 1;
   const ocb_impl u = { .name = "xnnpack.qu8", .op = OCB_QFWD, .anchor = 1, .isa = -1, .prepare = prepare, .run = run,
                        .finish = finish };

@@ -134,7 +134,7 @@ if [ -z "$filter" ] && [ "$ncpu" -ge 2 ] && [ "$threads" -ge 2 ]; then
   echo "== thread table: $threads threads (cores 0-$((threads - 1)))"
   tpin=()
   command -v taskset >/dev/null && tpin=(taskset -c "0-$((threads - 1))")
-  if "${tpin[@]}" "$exe" --ocb_threads="$threads" --benchmark_filter='^(probe/read/256MiB|fwd/|bwd_data/|bwd_weights/)' \
+  if "${tpin[@]}" "$exe" --ocb_threads="$threads" --benchmark_filter='^(probe/read/256MiB|fwd/|fwd_bf16/|qfwd/|bwd_data/|bwd_weights/)' \
       --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true --benchmark_min_time="$min_time" \
       --benchmark_out="$tmp/3.json" --benchmark_out_format=json >"$tmp/3.log" 2>&1; then
     grep -E '^anchor' "$tmp/3.log" | sed 's/^/   /'

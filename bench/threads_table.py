@@ -36,7 +36,7 @@ def main():
     probe1 = next((v for k, v in medians(sys.argv[1])[1].items() if k == "probe/read/256MiB"), None)
     cases = {}
     for name, sec in many.items():
-        m = re.match(r"^(fwd|bwd_data|bwd_weights)/([^/]+)/M:(\d+)/K:(\d+)/N:(\d+)(/frozen:0)?/threads:\d+/(warm|cold)$", name)
+        m = re.match(r"^(fwd|fwd_bf16|qfwd|bwd_data|bwd_weights)/([^/]+)/M:(\d+)/K:(\d+)/N:(\d+)(/frozen:0)?/threads:\d+/(warm|cold)$", name)
         if not m:
             continue
         op, impl, M, K, N, fz, cache = m.groups()
@@ -59,8 +59,9 @@ def main():
         anchors = {k: v[0] for k, v in row.items() if not k.startswith("orthoconv")}
         best = min(anchors.items(), key=lambda kv: kv[1]) if anchors else None
         extra = ""
-        if op == "fwd" and M >= 50176 and probe:
-            extra = " (X at %.1f GB/s, %.0f%% of the %d-thread probe)" % (4.0 * M * K / sec_t / 1e9, 100.0 * 4.0 * M * K / sec_t / probe, t)
+        xb = {"fwd": 4.0, "fwd_bf16": 2.0, "qfwd": 1.0}.get(op)
+        if xb and M >= 50176 and probe:
+            extra = " (X at %.1f GB/s, %.0f%% of the %d-thread probe)" % (xb * M * K / sec_t / 1e9, 100.0 * xb * M * K / sec_t / probe, t)
         print("| %s | %dx%dx%d | %s | %s | %.1f%s | %s | %s | %s |" % (
             op, M, K, N, cache, "%.1f" % (sec_1 * 1e6) if sec_1 else "-", sec_t * 1e6, extra,
             "%.2fx" % (sec_1 / sec_t) if sec_1 else "-",

@@ -9,6 +9,7 @@
 
 #define OC_INLINE ORTHOCONV_AVX2_OPS_INLINE
 #define OPT_NMAX 1024
+#define OPT_STEP 8 /* floats a vector */
 
 static void opt_repeat(const unsigned char *trainable, size_t N, unsigned char *rep) {
   for (size_t i = 0; i < N + 8; i++) rep[i] = trainable[i % N];
@@ -64,9 +65,11 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
     unsigned char rep[OPT_NMAX + 8];
     opt_repeat(trainable, N, rep);
     size_t phase = 0;
+    const size_t step = OPT_STEP % N;
     for (size_t i = 0; i < n; i += 8) {
       const __m256i mk = opt_mask(rep, phase, orthoconv_avx2_ops_tail(n - i));
-      phase = (phase + 8) % N;
+      phase += step; /* (phase + 8) mod N without a division in the loop */
+      if (phase >= N) phase -= N;
       const int bits = orthoconv_avx2_ops_bits(mk);
       if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff);
     }
@@ -121,9 +124,11 @@ void orthoconv_adamw_ukernel_1x8__avx2_flat(const orthoconv_adamw *opt, float st
     unsigned char rep[OPT_NMAX + 8];
     opt_repeat(trainable, N, rep);
     size_t phase = 0;
+    const size_t step = OPT_STEP % N;
     for (size_t i = 0; i < n; i += 8) {
       const __m256i mk = opt_mask(rep, phase, orthoconv_avx2_ops_tail(n - i));
-      phase = (phase + 8) % N;
+      phase += step; /* (phase + 8) mod N without a division in the loop */
+      if (phase >= N) phase -= N;
       const int bits = orthoconv_avx2_ops_bits(mk);
       if (bits) adamw_vec(&q, w + i, grad + i, m + i, v + i, mk, bits == 0xff);
     }

@@ -13,6 +13,7 @@
 
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define OPT_NMAX 1024 /* flat walk up to this N (repeat buffer on the stack) */
+#define OPT_STEP 16 /* floats a vector */
 
 /* rep[i] = trainable[i mod N] for i < N + 16. */
 static void opt_repeat(const unsigned char *trainable, size_t N, unsigned char *rep) {
@@ -44,11 +45,13 @@ OC_INLINE void sgd_run(const int MOM, const int NEST, const orthoconv_sgd *opt, 
                wd = _mm512_set1_ps(opt->weight_decay);
   const size_t n = K * N;
   size_t phase = 0;
+  const size_t step = rep ? OPT_STEP % N : 0;
   for (size_t i = 0; i < n; i += 16) {
     __mmask16 mk = orthoconv_avx512_ops_tail(n - i);
     if (rep) {
       mk = opt_mask(rep, phase, mk);
-      phase = (phase + 16) % N;
+      phase += step; /* (phase + 16) mod N without a division in the loop */
+      if (phase >= N) phase -= N;
       if (!mk) continue;
     }
     sgd_vec(MOM, NEST, lr, mu, wd, w + i, grad + i, MOM ? vel + i : NULL, mk);
@@ -129,9 +132,11 @@ void orthoconv_adamw_ukernel_1x16__avx512_flat(const orthoconv_adamw *opt, float
     unsigned char rep[OPT_NMAX + 16];
     opt_repeat(trainable, N, rep);
     size_t phase = 0;
+    const size_t step = OPT_STEP % N;
     for (size_t i = 0; i < n; i += 16) {
       const __mmask16 mk = opt_mask(rep, phase, orthoconv_avx512_ops_tail(n - i));
-      phase = (phase + 16) % N;
+      phase += step; /* (phase + 16) mod N without a division in the loop */
+      if (phase >= N) phase -= N;
       if (mk) adamw_vec(&q, w + i, grad + i, m + i, v + i, mk);
     }
   } else {
