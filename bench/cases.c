@@ -251,12 +251,14 @@ void ocb_register_shape_grid(void) {
 
 void ocb_register_thread_cases(void) {
   static const size_t ms[] = { 49, 3136, 50176 };
-  for (size_t i = 0; i < 3; i++) {
-    ocb_case c = make(OCB_FWD, ms[i], 1024, 10);
-    add(c, 0);
-    c.cold = 1;
-    if (ms[i] >= 3136) add(c, 0);
-  }
+  static const ocb_op fwd_ops[] = { OCB_FWD, OCB_FWD_BF16, OCB_QFWD };
+  for (size_t o = 0; o < 3; o++)
+    for (size_t i = 0; i < 3; i++) {
+      ocb_case c = make(fwd_ops[o], ms[i], 1024, 10);
+      add(c, 0);
+      c.cold = 1;
+      if (ms[i] >= 3136) add(c, 0);
+    }
   add(make(OCB_BWD_DATA, 3136, 1024, 10), 0);
   add(make(OCB_BWD_WEIGHTS, 3136, 1024, 10), 0);
 }

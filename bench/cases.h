@@ -9,7 +9,7 @@ void ocb_register_cases(int full);
  * contender; orthoconv through a layer and through orthoconv_forward), and
  * backward at N = 64 and 128, against the anchors. */
 void ocb_register_shape_grid(void);
-/* --ocb_threads=T: forward K = 1024, N = 10 at M = 49, 3136, 50176 (warm and, from
+/* --ocb_threads=T: forward K = 1024, N = 10 (fp32, bf16, int8) at M = 49, 3136, 50176 (warm and, from
  * 3136, cold) and backward data / weights at M = 3136, each name ending /threads:T. */
 void ocb_register_thread_cases(void);
 #endif

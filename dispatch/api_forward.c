@@ -58,12 +58,12 @@ typedef struct fwd_job {
 static void fwd_task(void *arg, size_t i) {
   const fwd_job *j = arg;
   const size_t m0 = i * j->rows, mm = j->M - m0 < j->rows ? j->M - m0 : j->rows;
-  orthoconv_priv_fwd_drive(j->c->k, j->c->t, mm, j->K, j->N, j->x + m0 * j->ldx, j->ldx, j->w, j->bias, j->act,
-                           j->y + m0 * j->ldy, j->ldy);
+  orthoconv_priv_fwd_drive_part(j->c->k, j->c->t, mm, j->M - m0, j->K, j->N, j->x + m0 * j->ldx, j->ldx, j->w,
+                                j->bias, j->act, j->y + m0 * j->ldy, j->ldy);
 }
 
 /* Rows per task that W packed on a task's stack needs to pay back its packing. */
-#define PACKING_TASK_ROWS 1024
+#define PACKING_TASK_ROWS 256 /* one block of rows the driver packs W for (X of the block in L2) */
 
 static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choice *c, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
@@ -72,7 +72,10 @@ static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choic
   size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
   if (orthoconv_priv_fwd_packs(c->k, w, N) && tasks > M / PACKING_TASK_ROWS)
     tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
-  const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  /* On the calling thread, one part: the same bits (rows do not depend on the cut)
+   * without restarting the driver's blocks and prefetch stream at every task. */
+  const int serial = !pool || pool->threads == 1;
+  const size_t rows = serial ? M : ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
   const fwd_job j = { c, M, K, N, rows, x, ldx, w, bias, act, y, ldy };
   orthoconv_priv_parallel(pool, (M + rows - 1) / rows, fwd_task, (void *)&j);
 }
@@ -133,6 +136,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
     const unsigned cls = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, 0, K, N) + mc * ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES;
     const size_t M = orthoconv_priv_class_example(ORTHOCONV_OP_LAYER_FORWARD, cls).M;
     bound[mc] = orthoconv_priv_select_in(table, orthoconv_priv_cap_load(), ORTHOCONV_OP_LAYER_FORWARD, M, K, N);
+    orthoconv_priv_fwd_resolve(bound[mc].k, bound[mc].t, K);
     if (bound[mc].k->wlayout == ORTHOCONV_W_K16) {
       const size_t nr = bound[mc].k->nr;
       unit = unit ? unit / gcd(unit, nr) * nr : nr;

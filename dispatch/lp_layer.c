@@ -168,7 +168,9 @@ void orthoconv_priv_lp_run(const orthoconv_threadpool *pool, const orthoconv_pri
   const size_t mr = c.k->mr;
   const double flops = 2.0 * (double)M * (double)l->K * (double)l->N / (q8 ? 4.0 : 2.0);
   const size_t tasks = orthoconv_priv_task_count(flops, (M + mr - 1) / mr);
-  const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  /* On the calling thread one part: the driver's blocks and prefetch stream then
+   * run through without a restart at every task. */
+  const size_t rows = !pool || pool->threads == 1 ? M : ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
   const lp_job j = { &c, l, &w, &e, M, rows, ldx, ldy, x, y };
   orthoconv_priv_parallel(pool, (M + rows - 1) / rows, lp_task, (void *)&j);
 }

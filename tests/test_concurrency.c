@@ -1,5 +1,6 @@
-/* Every op at once from several threads, sharing one layer and every input,
- * while another thread loads profiles (two valid ones, one corrupt), resets,
+/* Every op at once from several threads, sharing one layer and every input (two
+ * of the threads through the _mt calls, each on a pool of its own), while another
+ * thread loads profiles (two valid ones, one corrupt), resets,
  * changes the ISA cap and asks what runs. Every output is checked: against the
  * double oracle's bound (any variant may run), bit for bit where the header
  * promises the same bits on every ISA (optimizer steps, MIRROR_PAIRS'
@@ -9,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +37,40 @@ static void fail(const char *what, size_t i) {
   if (failures++ < 20) printf("FAIL: %s [%zu]\n", what, i);
 }
 
-static void forward_and_layer(void) {
+/* A pool of the test's own: POOL_THREADS threads started per call, task i on
+ * thread i mod POOL_THREADS, so tasks of one call really run at the same time. */
+enum { POOL_THREADS = 2 };
+typedef struct pool_run { orthoconv_task_fn *task; void *arg; size_t count, first; } pool_run;
+
+static void *pool_thread(void *p) {
+  const pool_run *r = p;
+  for (size_t i = r->first; i < r->count; i += POOL_THREADS) r->task(r->arg, i);
+  return NULL;
+}
+
+static void pool_parallel_for(void *context, size_t count, orthoconv_task_fn *task, void *arg) {
+  (void)context;
+  pthread_t t[POOL_THREADS];
+  pool_run r[POOL_THREADS];
+  for (size_t j = 0; j < POOL_THREADS; j++) {
+    r[j] = (pool_run){ task, arg, count, j };
+    if (j) pthread_create(&t[j], NULL, pool_thread, &r[j]);
+  }
+  pool_thread(&r[0]);
+  for (size_t j = 1; j < POOL_THREADS; j++) pthread_join(t[j], NULL);
+}
+
+static void forward_and_layer(const orthoconv_threadpool *pool) {
   float y[MMAX * N];
   for (size_t c = 0; c < sizeof ms / sizeof ms[0]; c++) {
     const size_t M = ms[c];
     for (int pass = 0; pass < 2; pass++) {
       memset(y, 0, M * N * sizeof *y);
-      const orthoconv_status s = pass ? orthoconv_layer_forward(layer, M, x, K, y, N)
-                                      : orthoconv_forward(M, K, N, x, K, w, bias, ORTHOCONV_ACT_RELU, y, N);
+      const orthoconv_status s =
+          pool ? (pass ? orthoconv_layer_forward_mt(pool, layer, M, x, K, y, N)
+                       : orthoconv_forward_mt(pool, M, K, N, x, K, w, bias, ORTHOCONV_ACT_RELU, y, N))
+               : (pass ? orthoconv_layer_forward(layer, M, x, K, y, N)
+                       : orthoconv_forward(M, K, N, x, K, w, bias, ORTHOCONV_ACT_RELU, y, N));
       if (s != ORTHOCONV_OK) fail("forward status", M);
       for (size_t i = 0; i < M * N; i++) {
         const double want = pre[i] < 0 ? 0 : pre[i];
@@ -52,14 +80,22 @@ static void forward_and_layer(void) {
   }
 }
 
-static void backward(void) {
+static void backward(const orthoconv_threadpool *pool) {
   float dx[MMAX * K], dw[K * N], db[N];
   const size_t M = 49;
-  if (orthoconv_backward_data(M, K, N, dy, N, w, dx, K) != ORTHOCONV_OK) fail("backward_data status", M);
+  if ((pool ? orthoconv_backward_data_mt(pool, M, K, N, dy, N, w, dx, K) : orthoconv_backward_data(M, K, N, dy, N, w, dx, K)) !=
+      ORTHOCONV_OK)
+    fail("backward_data status", M);
   for (size_t i = 0; i < M * K; i++)
     if (!within_bound(dx[i], dx_want[i], dx_bnd[i])) fail("backward_data", i);
   for (size_t c = 0; c < sizeof ms / sizeof ms[0]; c++) {
-    if (orthoconv_backward_weights(ms[c], K, N, x, K, dy, N, trainable, dw, db) != ORTHOCONV_OK) fail("bw status", c);
+    const size_t wsz = orthoconv_backward_weights_workspace_size(ms[c], K, N);
+    void *ws = wsz ? malloc(wsz) : NULL;
+    if (wsz && !ws) exit(1);
+    if ((pool ? orthoconv_backward_weights_mt(pool, ms[c], K, N, x, K, dy, N, trainable, dw, db, ws, wsz)
+              : orthoconv_backward_weights(ms[c], K, N, x, K, dy, N, trainable, dw, db)) != ORTHOCONV_OK)
+      fail("bw status", c);
+    free(ws);
     for (size_t i = 0; i < K * N; i++)
       if (trainable[i % N] ? !within_bound(dw[i], dw_want[c][i], dw_bnd[c][i]) : dw[i] != 0.0f) fail("backward_weights", i);
     for (size_t n = 0; n < N; n++)
@@ -95,12 +131,16 @@ static void optimizers(void) {
     if (memcmp(s[j], adamw_want[j], sizeof s[j])) fail("adamw bits", (size_t)j);
 }
 
+/* Workers 0 and 1 call the _mt forms on a pool of their own, the others the
+ * single-threaded calls. */
 static void *worker(void *arg) {
-  (void)arg;
+  const size_t id = (size_t)(uintptr_t)arg;
+  const orthoconv_threadpool own = { NULL, POOL_THREADS, pool_parallel_for };
+  const orthoconv_threadpool *pool = id < 2 ? &own : NULL;
   int rounds = 0;
   while (!control_done || rounds < 2) {
-    forward_and_layer();
-    backward();
+    forward_and_layer(pool);
+    backward(pool);
     regularizers();
     optimizers();
     rounds++;
@@ -209,7 +249,7 @@ int main(void) {
   expectations();
   if (orthoconv_layer_create(K, N, w, bias, ORTHOCONV_ACT_RELU, &layer) != ORTHOCONV_OK) return 1;
   pthread_t t[WORKERS + 1];
-  for (int i = 0; i < WORKERS; i++) pthread_create(&t[i], NULL, worker, NULL);
+  for (int i = 0; i < WORKERS; i++) pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i);
   pthread_create(&t[WORKERS], NULL, control, NULL);
   for (int i = 0; i <= WORKERS; i++) pthread_join(t[i], NULL);
   orthoconv_layer_destroy(layer);
