@@ -68,14 +68,16 @@ static void fwd_task(void *arg, size_t i) {
 static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choice *c, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
-  const size_t mr = c->k->mr;
-  size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
-  if (orthoconv_priv_fwd_packs(c->k, w, N) && tasks > M / PACKING_TASK_ROWS)
-    tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
   /* On the calling thread, one part: the same bits (rows do not depend on the cut)
    * without restarting the driver's blocks and prefetch stream at every task. */
-  const int serial = !pool || pool->threads == 1;
-  const size_t rows = serial ? M : ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  size_t rows = M;
+  if (pool && pool->threads > 1) {
+    const size_t mr = c->k->mr;
+    size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
+    if (orthoconv_priv_fwd_packs(c->k, w, N) && tasks > M / PACKING_TASK_ROWS)
+      tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
+    rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+  }
   const fwd_job j = { c, M, K, N, rows, x, ldx, w, bias, act, y, ldy };
   orthoconv_priv_parallel(pool, (M + rows - 1) / rows, fwd_task, (void *)&j);
 }
@@ -136,7 +138,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
     const unsigned cls = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, 0, K, N) + mc * ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES;
     const size_t M = orthoconv_priv_class_example(ORTHOCONV_OP_LAYER_FORWARD, cls).M;
     bound[mc] = orthoconv_priv_select_in(table, orthoconv_priv_cap_load(), ORTHOCONV_OP_LAYER_FORWARD, M, K, N);
-    orthoconv_priv_fwd_resolve(bound[mc].k, bound[mc].t, K);
+    orthoconv_priv_fwd_resolve(bound[mc].k, bound[mc].t, M, K);
     if (bound[mc].k->wlayout == ORTHOCONV_W_K16) {
       const size_t nr = bound[mc].k->nr;
       unit = unit ? unit / gcd(unit, nr) * nr : nr;

@@ -136,6 +136,10 @@ static void runs_what_it_names(void) {
           lw.panel = packed;
           lw.panel_nr = ch.k->nr;
         }
+        /* the tunables the driver would pick, filled in as the layer binds them (for
+         * its class's M: one tile of rows runs K unblocked) */
+        const unsigned cls = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, M, K, N);
+        orthoconv_priv_fwd_resolve(ch.k, ch.t, orthoconv_priv_class_example(ORTHOCONV_OP_LAYER_FORWARD, cls).M, K);
         orthoconv_priv_fwd_drive(ch.k, ch.t, M, K, N, x, K, &lw, bias, ORTHOCONV_ACT_RELU, y2, N);
         free(packed);
         CHECK(!memcmp(y1, y2, M * N * sizeof *y1), "layer %zux%zux%zu did not run %s's code", M, K, N, ch.k->name);

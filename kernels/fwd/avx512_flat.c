@@ -25,11 +25,23 @@ OC_INLINE void flat_tile(const int mr, const orthoconv_fwd_tile *tl, const __m51
   float *y = tl->y;
   __m512 a[OC_FMR][5];
 #pragma GCC unroll 4
-  for (int r = 0; r < mr; r++)
+  for (int r = 0; r < (mr > 1 ? mr : 2); r++)
 #pragma GCC unroll 5
     for (int j = 0; j < 5; j++) a[r][j] = _mm512_setzero_ps();
   const float *wk = w;
   size_t k = 0;
+  if (mr == 1)
+    /* One row has 5 sums: alone they would wait on the FMA latency each step,
+     * so odd steps go to a second set (a[1]), added in before the fold. */
+    for (; k + 16 <= K; k += 16, wk += 160) {
+      const __m512 x0 = _mm512_castps256_ps512(_mm256_loadu_ps(x + k));
+      const __m512 x1 = _mm512_castps256_ps512(_mm256_loadu_ps(x + k + 8));
+#pragma GCC unroll 5
+      for (int j = 0; j < 5; j++) {
+        a[0][j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[j], x0), _mm512_loadu_ps(wk + 16 * j), a[0][j]);
+        a[1][j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[j], x1), _mm512_loadu_ps(wk + 80 + 16 * j), a[1][j]);
+      }
+    }
   for (; k + 8 <= K; k += 8, wk += 80) {
     __m512 wv[5];
 #pragma GCC unroll 5
@@ -60,6 +72,9 @@ OC_INLINE void flat_tile(const int mr, const orthoconv_fwd_tile *tl, const __m51
       for (int j = 0; j < 5; j++) a[r][j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx[j], xv), wv[j], a[r][j]);
     }
   }
+  if (mr == 1)
+#pragma GCC unroll 5
+    for (int j = 0; j < 5; j++) a[0][j] = _mm512_add_ps(a[0][j], a[1][j]);
   const __mmask16 m10 = orthoconv_avx512_mask(10);
   const unsigned f = tl->flags;
   const __m512 b = tl->bias && (f & ORTHOCONV_TILE_LAST) ? _mm512_maskz_loadu_ps(m10, tl->bias) : _mm512_setzero_ps();

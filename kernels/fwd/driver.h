@@ -31,9 +31,9 @@ void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy);
 /* Fills the k block and row block tunables left to the driver (0) with what it
- * would pick for this K on W given packed, so that a layer, which binds its kernels
+ * would pick for M rows (a class's) and this K on W given packed, so that a layer, which binds its kernels
  * once, does not work them out again on every call. */
-void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t K);
+void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t M, size_t K);
 /* The same over the first M of mpf rows of X (a task's part of a larger call): the
  * prefetch stream runs on into the rows after the part, where the next part (most
  * often the same thread's) will read, instead of stopping at the part's end. */
