@@ -1,20 +1,20 @@
 /* AVX-512 backward weights: dw = X^T dy for trainable filters, 0 for frozen ones,
- * dbias folded into the same pass.
+ * dbias from dy beside it.
  *
  * A tile is 32 k (2 vectors along a row of X) x 7 to 12 trainable filters, or
  * 64 k x up to 6: per row of X, 2 (4) loads of x, one broadcast of dy per filter
  * and 2 (4) FMAs per filter, so a frozen filter costs nothing (the filters of a
  * chunk are the trainable ones only) and a thinned chunk keeps the FMA density.
- * 24 accumulators + the x vectors + 1 broadcast (+1 bias) fit 32 registers.
+ * 24 accumulators + the x vectors + 1 broadcast fit 32 registers.
  * X is walked in blocks of mb rows: a tile sweeps the block's rows at 32
  * columns, then the next 32, and so on, while the same columns of the next
  * block are prefetched into L2. So X streams through L2 once, every load hits
  * L2, and the sums restart from zero every block ((mb + M/mb) eps of error growth
  * instead of M eps). Totals live in a [filter][k] stack buffer, transposed into
  * dw at the end of each k block.
- * dbias: in the first 32 columns of the first k block, each broadcast of dy is
- * also added into lane j of one more register (a masked add), which costs one
- * op per filter per row in 1 of K/32 tiles.
+ * dbias: a scalar pass over dy's trainable columns, summed in the same m blocks
+ * (it rode along the first tile once: the same additions in the same order, at
+ * twice the code of every tile instance).
  * N > 12 trainable filters: X goes through L2 once per 12 of them. */
 #include "frozen.h"
 #include <string.h>
@@ -35,12 +35,11 @@ typedef struct bw_args {
 } bw_args;
 
 /* tot[j][0..16 KV) += sum over rows [mlo, mhi) of x[m][k..k+16 KV) dy[m][cols[j]];
- * btot[j] += sum dy[m][cols[j]] when BIAS. KV = 4 for chunks of up to 6
+ * KV = 4 for chunks of up to 6
  * filters, so that a chunk thinned by frozen filters still does 20+ FMAs per
  * x load and prefetch, and its cost falls with its filter count. */
-OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const int BIAS,
-    const bw_args *a, float *tot, float *btot) {
-  __m512 acc[BW_NT][4], accb = _mm512_setzero_ps();
+OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const bw_args *a, float *tot) {
+  __m512 acc[BW_NT][4];
   size_t col[BW_NT];
 #pragma GCC unroll 12
   for (int j = 0; j < NT; j++) {
@@ -70,7 +69,6 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const int B
       const __m512 d = _mm512_set1_ps(dr[CONTIG ? (size_t)j : col[j]]);
 #pragma GCC unroll 4
       for (int v = 0; v < KV; v++) acc[j][v] = _mm512_fmadd_ps(xv[v], d, acc[j][v]);
-      if (BIAS) accb = _mm512_mask_add_ps(accb, (__mmask16)(1u << j), accb, d);
     }
   }
 #pragma GCC unroll 12
@@ -79,23 +77,36 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const int B
 #pragma GCC unroll 4
     for (int v = 0; v < KV; v++) _mm512_storeu_ps(t + 16 * v, _mm512_add_ps(_mm512_loadu_ps(t + 16 * v), acc[j][v]));
   }
-  if (BIAS) _mm512_storeu_ps(btot, _mm512_add_ps(_mm512_loadu_ps(btot), accb));
 }
 
-typedef void bw_tile_fn(const bw_args *, float *, float *);
-#define BW_TILE(NT, C, B)                                                        \
-  static void bw_tile_##NT##_##C##B(const bw_args *a, float *tot, float *btot) { \
-    bw_tile(NT, BW_KV(NT), C, B, a, tot, btot);                                             \
-  }
-#define BW_TILES(NT) BW_TILE(NT, 1, 0) BW_TILE(NT, 0, 0) BW_TILE(NT, 1, 1) BW_TILE(NT, 0, 1)
+typedef void bw_tile_fn(const bw_args *, float *);
+#define BW_TILE(NT, C) \
+  static void bw_tile_##NT##_##C(const bw_args *a, float *tot) { bw_tile(NT, BW_KV(NT), C, a, tot); }
+#define BW_TILES(NT) BW_TILE(NT, 0) BW_TILE(NT, 1)
 BW_TILES(1) BW_TILES(2) BW_TILES(3) BW_TILES(4) BW_TILES(5) BW_TILES(6)
 BW_TILES(7) BW_TILES(8) BW_TILES(9) BW_TILES(10) BW_TILES(11) BW_TILES(12)
-#define BW_ROW(NT) { bw_tile_##NT##_00, bw_tile_##NT##_01, bw_tile_##NT##_10, bw_tile_##NT##_11 }
-/* [nt - 1][contig * 2 + bias] */
-static bw_tile_fn *const bw_tiles[BW_NT][4] = {
+#define BW_ROW(NT) { bw_tile_##NT##_0, bw_tile_##NT##_1 }
+/* [nt - 1][contig] */
+static bw_tile_fn *const bw_tiles[BW_NT][2] = {
   BW_ROW(1), BW_ROW(2), BW_ROW(3), BW_ROW(4), BW_ROW(5), BW_ROW(6),
   BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW(11), BW_ROW(12),
 };
+
+/* dbias[cols[j]] = sum of dy[m][cols[j]] over the m blocks of mb rows, each block
+ * summed first: the additions (and so the bits) the tiles' block sums would make. */
+static void bw_bias(size_t M, size_t mb, const float *dy, size_t lddy, const size_t *cols, size_t nt,
+    float *dbias) {
+  float tot[BW_NT] = { 0 }, s[BW_NT];
+  for (size_t m0 = 0; m0 < M; m0 += mb) {
+    const size_t mhi = M - m0 < mb ? M : m0 + mb;
+    for (size_t j = 0; j < nt; j++) s[j] = 0.0f;
+    /* the filters side by side: nt independent chains of additions */
+    for (size_t m = m0; m < mhi; m++)
+      for (size_t j = 0; j < nt; j++) s[j] += dy[m * lddy + cols[j]];
+    for (size_t j = 0; j < nt; j++) tot[j] += s[j];
+  }
+  for (size_t j = 0; j < nt; j++) dbias[cols[j]] = tot[j];
+}
 
 /* t[0] = k block (columns of X per pass), t[1] = m block (rows per L2 block),
  * t[2] = prefetch of the next m block into L2 (0 off, 1 on). */
@@ -105,7 +116,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
   const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : BW_KC;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
   orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
-  float tot[BW_NT][BW_KC], btot[16];
+  float tot[BW_NT][BW_KC];
   size_t cols[BW_NT];
   bw_args a;
   a.M = M;
@@ -124,12 +135,11 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     }
     if (nt == 0) break;
     const int contig = cols[nt - 1] - cols[0] == nt - 1;
+    if (dbias) bw_bias(M, mb, dy, lddy, cols, nt, dbias);
     for (size_t k0 = 0; k0 < K; k0 += kc) {
       const size_t kb = K - k0 < kc ? K - k0 : kc;
-      const int bias = dbias && k0 == 0;
       const size_t kw = 16 * BW_KV(nt); /* k per tile */
       for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + kw - 1) / kw * kw) * sizeof(float));
-      memset(btot, 0, sizeof btot);
       for (size_t m0 = 0; m0 < M; m0 += mb) {
         a.mlo = m0;
         a.mhi = M - m0 < mb ? M : m0 + mb;
@@ -137,15 +147,13 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
           a.x = x + k0 + kk;
           for (size_t v = 0; v < 4; v++)
             a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
-          bw_tiles[nt - 1][contig * 2 + (bias && kk == 0)](&a, &tot[0][kk], btot);
+          bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
         }
       }
       for (size_t kk = 0; kk < kb; kk++) {
         float *d = dw + (k0 + kk) * N;
         for (size_t j = 0; j < nt; j++) d[cols[j]] = tot[j][kk];
       }
-      if (bias)
-        for (size_t j = 0; j < nt; j++) dbias[cols[j]] = btot[j];
     }
   }
 }
