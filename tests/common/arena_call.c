@@ -635,7 +635,11 @@ static void call_adamw(arena_bytes *b, arena_outcome *o) {
     if (!isfinite(step) || fabs((double)opt.lr * opt.weight_decay) > FLT_MAX / 2) mag = INFINITY;
     CHECK(agrees_or_overflows(now[1][i], m1, 1e-5 * mm + 1e-37, mm), "%s: m[%zu] = %.9g, want %.9g", c.name, i, now[1][i], m1);
     CHECK(agrees_or_overflows(now[2][i], v1, 1e-5 * vm + 1e-37, vm), "%s: v[%zu] = %.9g, want %.9g", c.name, i, now[2][i], v1);
-    if (vcond > 1e4 || (isfinite(den) && den <= 1e-30)) continue; /* not determined, or amplified past any bound */
+    /* A float v is known to 1e-37 (subnormals: g * g may underflow to 0 where the
+     * double does not), so den only to sqrt(1e-37) / bc2s: below a thousand times
+     * that (eps = 0 and v near 0), the quotient is not determined either. */
+    const double dden = sqrt(1e-37) / bc2s;
+    if (vcond > 1e4 || (isfinite(den) && den <= 1e3 * dden)) continue; /* not determined, or amplified past any bound */
     const double tw = 1e-5 * (fabs(w) * (1 + fabs((double)opt.lr * opt.weight_decay)) + fabs(step) * mm / den +
                               fabs(upd) * (1 + vcond));
     CHECK(agrees_or_overflows(now[0][i], w1, tw + 1e-37, mag),
