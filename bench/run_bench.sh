@@ -139,7 +139,10 @@ if [ -z "$filter" ] && [ "$ncpu" -ge 2 ] && [ "$threads" -ge 2 ]; then
       --benchmark_out="$tmp/3.json" --benchmark_out_format=json >"$tmp/3.log" 2>&1; then
     grep -E '^anchor' "$tmp/3.log" | sed 's/^/   /'
     cp "$tmp/3.json" "$out/threads-$stamp.json"
-    python3 "$here/threads_table.py" "$json" "$tmp/3.json" | tee -a "$out/table-$stamp.txt"
+    python3 "$here/threads_table.py" "$json" "$tmp/3.json" >"$tmp/threads.md" && tee -a "$out/table-$stamp.txt" <"$tmp/threads.md"
+    if [ $full = 0 ] && [ -s "$tmp/threads.md" ]; then
+      cp "$tmp/threads.md" "$here/results/$cpu/threads.md" && echo "== kept $here/results/$cpu/threads.md (the thread table)"
+    fi
   else
     echo "thread run failed; its output:"
     tail -n 20 "$tmp/3.log"

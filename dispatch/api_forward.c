@@ -41,6 +41,17 @@ static orthoconv_status check_forward(size_t M, size_t K, size_t N, const float 
   return orthoconv_priv_check(b, sizeof b / sizeof b[0]);
 }
 
+/* A layer's call: only x and y are the caller's (W and the bias are the layer's
+ * own copies, which no caller pointer can legally reach). */
+static orthoconv_status check_layer_io(size_t M, size_t K, size_t N, const float *x, size_t ldx, const float *y,
+    size_t ldy) {
+  const orthoconv_priv_buf b[] = {
+    ORTHOCONV_BUF_IN(x, M, K, ldx),
+    ORTHOCONV_BUF_OUT(y, M, N, ldy),
+  };
+  return orthoconv_priv_check(b, sizeof b / sizeof b[0]);
+}
+
 /* One call cut into tasks of whole rows (a multiple of the tile's mr, so that the
  * bits do not depend on the cut): how many from the cost model and the shape only. */
 typedef struct fwd_job {
@@ -195,7 +206,7 @@ orthoconv_status orthoconv_layer_set_weights(orthoconv_layer *l, const float *w,
 orthoconv_status orthoconv_layer_forward_mt(const orthoconv_threadpool *pool, const orthoconv_layer *l,
     size_t M, const float *x, size_t ldx, float *y, size_t ldy) {
   if (!l || l->lp || !orthoconv_priv_pool_valid(pool)) return ORTHOCONV_EINVAL; /* NULL, or a bf16 layer */
-  const orthoconv_status s = check_forward(M, l->K, l->N, x, ldx, l->w_kn, NULL, l->act, y, ldy);
+  const orthoconv_status s = check_layer_io(M, l->K, l->N, x, ldx, y, ldy);
   if (s != ORTHOCONV_OK || M == 0) return s;
   const unsigned mc = orthoconv_priv_class_of(ORTHOCONV_OP_LAYER_FORWARD, M, l->K, l->N) / (ORTHOCONV_KCLASSES * ORTHOCONV_NCLASSES);
   orthoconv_priv_choice c = l->bound[mc];
