@@ -1,11 +1,10 @@
 /* AVX2+FMA backward weights: dw = X^T dy for trainable filters, 0 for frozen ones,
- * dbias folded into the same pass. The AVX-512 design (kernels/bwd_weights/
+ * dbias in a pass of its own over dy. The AVX-512 design (kernels/bwd_weights/
  * avx512.c) on 16 registers: a tile is 16 k (2 vectors) x up to 6 trainable
  * filters, 12 accumulators + 2 x + 1 broadcast. X is walked in L2 blocks of mb
  * rows with the next block prefetched, sums restart every block, totals live in
  * a [filter][k] stack buffer. Tails use vmaskmov, which touches no memory under
- * a clear lane. dbias: in the first tile, broadcast & lane-j mask added into one
- * more register. N > 6 trainable filters: X goes through L2 once per 6. */
+ * a clear lane. N > 6 trainable filters: X goes through L2 once per 6. */
 #include "frozen.h"
 #include <string.h>
 #include "ukernel_decls.h"
@@ -23,9 +22,8 @@ typedef struct bw_args {
   int pf;
 } bw_args;
 
-OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_args *a,
-    float *tot, float *btot) {
-  __m256 acc[BW_NT][2], accb = _mm256_setzero_ps();
+OC_INLINE void bw_tile(const int NT, const int CONTIG, const bw_args *a, float *tot) {
+  __m256 acc[BW_NT][2];
   size_t col[BW_NT];
 #pragma GCC unroll 6
   for (int j = 0; j < NT; j++) {
@@ -48,10 +46,6 @@ OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_
       const __m256 d = _mm256_broadcast_ss(dr + (CONTIG ? (size_t)j : col[j]));
       acc[j][0] = _mm256_fmadd_ps(x0, d, acc[j][0]);
       acc[j][1] = _mm256_fmadd_ps(x1, d, acc[j][1]);
-      if (BIAS) {
-        const __m256i lane = _mm256_cmpeq_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(j));
-        accb = _mm256_add_ps(accb, _mm256_and_ps(d, _mm256_castsi256_ps(lane)));
-      }
     }
   }
 #pragma GCC unroll 6
@@ -60,18 +54,16 @@ OC_INLINE void bw_tile(const int NT, const int CONTIG, const int BIAS, const bw_
     _mm256_storeu_ps(t, _mm256_add_ps(_mm256_loadu_ps(t), acc[j][0]));
     _mm256_storeu_ps(t + 8, _mm256_add_ps(_mm256_loadu_ps(t + 8), acc[j][1]));
   }
-  if (BIAS) _mm256_storeu_ps(btot, _mm256_add_ps(_mm256_loadu_ps(btot), accb));
 }
 
-typedef void bw_tile_fn(const bw_args *, float *, float *);
-#define BW_TILE(NT, C, B)                                                        \
-  static void bw_tile_##NT##_##C##B(const bw_args *a, float *tot, float *btot) { \
-    bw_tile(NT, C, B, a, tot, btot);                                             \
-  }
-#define BW_TILES(NT) BW_TILE(NT, 1, 0) BW_TILE(NT, 0, 0) BW_TILE(NT, 1, 1) BW_TILE(NT, 0, 1)
+typedef void bw_tile_fn(const bw_args *, float *);
+#define BW_TILE(NT, C) \
+  static void bw_tile_##NT##_##C(const bw_args *a, float *tot) { bw_tile(NT, C, a, tot); }
+#define BW_TILES(NT) BW_TILE(NT, 0) BW_TILE(NT, 1)
 BW_TILES(1) BW_TILES(2) BW_TILES(3) BW_TILES(4) BW_TILES(5) BW_TILES(6)
-#define BW_ROW(NT) { bw_tile_##NT##_00, bw_tile_##NT##_01, bw_tile_##NT##_10, bw_tile_##NT##_11 }
-static bw_tile_fn *const bw_tiles[BW_NT][4] = {
+#define BW_ROW(NT) { bw_tile_##NT##_0, bw_tile_##NT##_1 }
+/* [nt - 1][contig] */
+static bw_tile_fn *const bw_tiles[BW_NT][2] = {
   BW_ROW(1), BW_ROW(2), BW_ROW(3), BW_ROW(4), BW_ROW(5), BW_ROW(6),
 };
 
@@ -82,7 +74,7 @@ void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
   const size_t kc = t[0] >= 16 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)15 : BW_KC;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
   orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
-  float tot[BW_NT][BW_KC], btot[8];
+  float tot[BW_NT][BW_KC];
   size_t cols[BW_NT];
   bw_args a;
   a.M = M;
@@ -101,11 +93,10 @@ void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
     }
     if (nt == 0) break;
     const int contig = cols[nt - 1] - cols[0] == nt - 1;
+    if (dbias) orthoconv_priv_bwd_weights_bias(M, mb, dy, lddy, cols, nt, dbias);
     for (size_t k0 = 0; k0 < K; k0 += kc) {
       const size_t kb = K - k0 < kc ? K - k0 : kc;
-      const int bias = dbias && k0 == 0;
       for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + 15) & ~(size_t)15) * sizeof(float));
-      memset(btot, 0, sizeof btot);
       for (size_t m0 = 0; m0 < M; m0 += mb) {
         a.mlo = m0;
         a.mhi = M - m0 < mb ? M : m0 + mb;
@@ -113,15 +104,13 @@ void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
           a.x = x + k0 + kk;
           a.k0 = orthoconv_avx2_ops_tail(kb - kk);
           a.k1 = orthoconv_avx2_ops_tail(kb - kk > 8 ? kb - kk - 8 : 0);
-          bw_tiles[nt - 1][contig * 2 + (bias && kk == 0)](&a, &tot[0][kk], btot);
+          bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
         }
       }
       for (size_t kk = 0; kk < kb; kk++) {
         float *d = dw + (k0 + kk) * N;
         for (size_t j = 0; j < nt; j++) d[cols[j]] = tot[j][kk];
       }
-      if (bias)
-        for (size_t j = 0; j < nt; j++) dbias[cols[j]] = btot[j];
     }
   }
 }

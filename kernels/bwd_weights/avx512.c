@@ -92,22 +92,6 @@ static bw_tile_fn *const bw_tiles[BW_NT][2] = {
   BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW(11), BW_ROW(12),
 };
 
-/* dbias[cols[j]] = sum of dy[m][cols[j]] over the m blocks of mb rows, each block
- * summed first: the additions (and so the bits) the tiles' block sums would make. */
-static void bw_bias(size_t M, size_t mb, const float *dy, size_t lddy, const size_t *cols, size_t nt,
-    float *dbias) {
-  float tot[BW_NT] = { 0 }, s[BW_NT];
-  for (size_t m0 = 0; m0 < M; m0 += mb) {
-    const size_t mhi = M - m0 < mb ? M : m0 + mb;
-    for (size_t j = 0; j < nt; j++) s[j] = 0.0f;
-    /* the filters side by side: nt independent chains of additions */
-    for (size_t m = m0; m < mhi; m++)
-      for (size_t j = 0; j < nt; j++) s[j] += dy[m * lddy + cols[j]];
-    for (size_t j = 0; j < nt; j++) tot[j] += s[j];
-  }
-  for (size_t j = 0; j < nt; j++) dbias[cols[j]] = tot[j];
-}
-
 /* t[0] = k block (columns of X per pass), t[1] = m block (rows per L2 block),
  * t[2] = prefetch of the next m block into L2 (0 off, 1 on). */
 void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t N,
@@ -135,7 +119,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     }
     if (nt == 0) break;
     const int contig = cols[nt - 1] - cols[0] == nt - 1;
-    if (dbias) bw_bias(M, mb, dy, lddy, cols, nt, dbias);
+    if (dbias) orthoconv_priv_bwd_weights_bias(M, mb, dy, lddy, cols, nt, dbias);
     for (size_t k0 = 0; k0 < K; k0 += kc) {
       const size_t kb = K - k0 < kc ? K - k0 : kc;
       const size_t kw = 16 * BW_KV(nt); /* k per tile */

@@ -9,3 +9,17 @@ void orthoconv_priv_bwd_weights_zero_frozen(size_t K, size_t N, const unsigned c
     if (dbias) dbias[n] = 0.0f;
   }
 }
+
+void orthoconv_priv_bwd_weights_bias(size_t M, size_t mb, const float *dy, size_t lddy, const size_t *cols,
+    size_t nt, float *dbias) {
+  float tot[16] = { 0 }, s[16];
+  for (size_t m0 = 0; m0 < M; m0 += mb) {
+    const size_t mhi = M - m0 < mb ? M : m0 + mb;
+    for (size_t j = 0; j < nt; j++) s[j] = 0.0f;
+    /* the filters side by side: nt independent chains of additions */
+    for (size_t m = m0; m < mhi; m++)
+      for (size_t j = 0; j < nt; j++) s[j] += dy[m * lddy + cols[j]];
+    for (size_t j = 0; j < nt; j++) tot[j] += s[j];
+  }
+  for (size_t j = 0; j < nt; j++) dbias[cols[j]] = tot[j];
+}

@@ -7,4 +7,10 @@
  * may be NULL) wherever trainable[n] == 0; trainable NULL = nothing frozen. */
 void orthoconv_priv_bwd_weights_zero_frozen(size_t K, size_t N, const unsigned char *trainable,
     float *dw, float *dbias);
+
+/* dbias[cols[j]] = sum of dy[m][cols[j]] over m, j < nt (nt <= 16): each block of mb
+ * rows summed first, then the blocks in order, as the tiles sum dw, so every ISA
+ * variant with the same mb gives the same bits. */
+void orthoconv_priv_bwd_weights_bias(size_t M, size_t mb, const float *dy, size_t lddy, const size_t *cols,
+    size_t nt, float *dbias);
 #endif
