@@ -148,6 +148,15 @@ static void add(ocb_case c, int full) {
     snprintf(name, sizeof name, "%s/%s/M:%zu/K:%zu/N:%zu%s/%s", op_names[c.op], im->name, c.M, c.K, c.N,
              extra, c.cold ? "cold" : "warm");
     ocb_register(name, body, &c, sizeof c);
+    if (ocb_threads > 1 && im->api_op) {
+      /* Ours without the pool, interleaved with the rest: the scaling from one run,
+       * with the other libraries' idle threads around it as for the T-thread case. */
+      ocb_case s = c;
+      s.serial = 1;
+      char *t = strstr(name, "/threads:");
+      if (t) snprintf(t, sizeof name - (size_t)(t - name), "/threads:1/%s", c.cold ? "cold" : "warm");
+      ocb_register(name, body, &s, sizeof s);
+    }
   }
 }
 

@@ -64,6 +64,7 @@ struct ocb_case {
   int bias;    /* forward with bias */
   int reg;     /* orthoconv_regularizer, OCB_REG */
   int nesterov;
+  int serial;  /* ours in the thread run without the pool (the same run's 1-thread time) */
   /* filled by the first run of the case and kept: */
   int state;   /* 0 not yet, 1 ready, -1 cannot run (err) */
   void *ctx;

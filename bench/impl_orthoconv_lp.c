@@ -41,7 +41,7 @@ static void api_run(void *ctx, const ocb_case *c, ocb_io *io) {
   const api_ctx *x = ctx;
 #ifdef OCB_HAVE_PTHREADPOOL
   const orthoconv_threadpool tp = orthoconv_threadpool_from_pthreadpool((pthreadpool_t)ocb_tpool);
-  const orthoconv_threadpool *pool = ocb_tpool ? &tp : NULL; /* NULL: the calling thread */
+  const orthoconv_threadpool *pool = ocb_tpool && !c->serial ? &tp : NULL; /* NULL: the calling thread */
 #else
   const orthoconv_threadpool *pool = NULL;
 #endif

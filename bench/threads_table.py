@@ -34,15 +34,19 @@ def main():
     t = int(doc["context"].get("ocb_threads", "2"))
     probe = next((v for k, v in rates.items() if k.startswith("probe/read/256MiB/threads")), None)
     probe1 = next((v for k, v in medians(sys.argv[1])[1].items() if k == "probe/read/256MiB"), None)
-    cases = {}
+    cases, same1 = {}, {}
     for name, sec in many.items():
-        m = re.match(r"^(fwd|fwd_bf16|qfwd|bwd_data|bwd_weights)/([^/]+)/M:(\d+)/K:(\d+)/N:(\d+)(/frozen:0)?/threads:\d+/(warm|cold)$", name)
+        m = re.match(r"^(fwd|fwd_bf16|qfwd|bwd_data|bwd_weights)/([^/]+)/M:(\d+)/K:(\d+)/N:(\d+)(/frozen:0)?/threads:(\d+)/(warm|cold)$", name)
         if not m:
             continue
-        op, impl, M, K, N, fz, cache = m.groups()
+        op, impl, M, K, N, fz, nt, cache = m.groups()
         key = (op, int(M), int(K), int(N), cache)
+        if int(nt) == 1:  # ours without the pool, in this same run
+            same1[key] = sec
+            continue
         cases.setdefault(key, {})[impl] = (sec, name.replace("/threads:%d" % t, ""))
-    print("Threads: %d (pinned to cores 0-%d), medians of interleaved repetitions, microseconds." % (t, t - 1))
+    print("Threads: %d (pinned to cores 0-%d), medians of interleaved repetitions, microseconds; ours on 1 thread "
+          "(no pool) and on %d interleaved in the same run%s." % (t, t - 1, t, "" if same1 else " (1 thread: from the one-core run)"))
     if probe:
         print("Read bandwidth at 256 MiB: %.1f GB/s on %d threads%s." % (probe / 1e9, t, ", %.1f GB/s on one" % (probe1 / 1e9) if probe1 else ""))
     print()
@@ -55,7 +59,7 @@ def main():
         if ours_name not in row:
             continue
         sec_t, base_name = row[ours_name]
-        sec_1 = one.get(base_name)
+        sec_1 = same1.get(key, one.get(base_name))
         anchors = {k: v[0] for k, v in row.items() if not k.startswith("orthoconv")}
         best = min(anchors.items(), key=lambda kv: kv[1]) if anchors else None
         extra = ""
