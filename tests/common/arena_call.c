@@ -639,7 +639,10 @@ static void call_adamw(arena_bytes *b, arena_outcome *o) {
      * double does not), so den only to sqrt(1e-37) / bc2s: below a thousand times
      * that (eps = 0 and v near 0), the quotient is not determined either. */
     const double dden = sqrt(1e-37) / bc2s;
-    if (vcond > 1e4 || (isfinite(den) && den <= 1e3 * dden)) continue; /* not determined, or amplified past any bound */
+    /* A v1 just below 0 may be -0 or 0 in float (its square root then 0, not NaN). */
+    const int v_sign_open = v1 < 0 && v1 >= -1e-37;
+    if (vcond > 1e4 || v_sign_open || (isfinite(den) && den <= 1e3 * dden))
+      continue; /* not determined, or amplified past any bound */
     const double tw = 1e-5 * (fabs(w) * (1 + fabs((double)opt.lr * opt.weight_decay)) + fabs(step) * mm / den +
                               fabs(upd) * (1 + vcond));
     CHECK(agrees_or_overflows(now[0][i], w1, tw + 1e-37, mag),
