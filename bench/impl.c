@@ -4,9 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "ocb.h"
+#include "orthoconv.h"
+#ifdef OCB_HAVE_PTHREADPOOL
+#include "orthoconv_pthreadpool.h"
+#endif
 
 int ocb_threads = 1;
 void *ocb_tpool;
+
+const orthoconv_threadpool *ocb_pool(const ocb_case *c, orthoconv_threadpool *storage) {
+#ifdef OCB_HAVE_PTHREADPOOL
+  if (!ocb_tpool || c->serial) return NULL;
+  *storage = orthoconv_threadpool_from_pthreadpool((pthreadpool_t)ocb_tpool);
+  return storage;
+#else
+  (void)c, (void)storage;
+  return NULL;
+#endif
+}
 
 static ocb_impl *impls;
 static size_t nimpls, cap;

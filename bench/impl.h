@@ -36,6 +36,10 @@ typedef struct ocb_case ocb_case;
  * single-threaded-only contenders stay out of it. 1 = the ordinary one-core run. */
 extern int ocb_threads;
 extern void *ocb_tpool; /* a pthreadpool_t of ocb_threads threads, or NULL */
+struct orthoconv_threadpool;
+/* The pool our _mt calls get for case c: ocb_tpool through its adapter (filled in
+ * *storage), or NULL (the calling thread) without one or for a serial case. */
+const struct orthoconv_threadpool *ocb_pool(const struct ocb_case *c, struct orthoconv_threadpool *storage);
 
 typedef struct ocb_impl {
   const char *name; /* the implementation part of the case names */

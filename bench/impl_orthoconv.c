@@ -11,9 +11,6 @@
 #include "registry.h"
 #include "select.h"
 #include "fwd/driver.h"
-#ifdef OCB_HAVE_PTHREADPOOL
-#include "orthoconv_pthreadpool.h"
-#endif
 
 static const orthoconv_sgd sgd_opt = { 0.01f, 0.9f, 1e-4f, 0 };
 static const orthoconv_adamw adamw_opt = { 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f };
@@ -39,12 +36,8 @@ static void *api_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io
 static void api_run(void *ctx, const ocb_case *c, ocb_io *io) {
   api_ctx *x = ctx;
   const size_t M = c->M, K = c->K, N = c->N;
-#ifdef OCB_HAVE_PTHREADPOOL
-  const orthoconv_threadpool tp = orthoconv_threadpool_from_pthreadpool((pthreadpool_t)ocb_tpool);
-  const orthoconv_threadpool *pool = ocb_tpool && !c->serial ? &tp : NULL; /* NULL: the calling thread */
-#else
-  const orthoconv_threadpool *pool = NULL;
-#endif
+  orthoconv_threadpool tp;
+  const orthoconv_threadpool *pool = ocb_pool(c, &tp);
   switch ((orthoconv_op)(c->im->api_op - 1)) {
   case ORTHOCONV_OP_LAYER_FORWARD: orthoconv_layer_forward_mt(pool, x->layer, M, io->x, K, io->y, N); break;
   case ORTHOCONV_OP_FORWARD:

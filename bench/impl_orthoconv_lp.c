@@ -8,9 +8,6 @@
 #include "fwd_lp/pack.h"
 #include "impl.h"
 #include "orthoconv.h"
-#ifdef OCB_HAVE_PTHREADPOOL
-#include "orthoconv_pthreadpool.h"
-#endif
 #include "registry.h"
 #include "select.h"
 
@@ -39,12 +36,8 @@ static void *api_prepare(const ocb_impl *im, const ocb_case *c, const ocb_io *io
 
 static void api_run(void *ctx, const ocb_case *c, ocb_io *io) {
   const api_ctx *x = ctx;
-#ifdef OCB_HAVE_PTHREADPOOL
-  const orthoconv_threadpool tp = orthoconv_threadpool_from_pthreadpool((pthreadpool_t)ocb_tpool);
-  const orthoconv_threadpool *pool = ocb_tpool && !c->serial ? &tp : NULL; /* NULL: the calling thread */
-#else
-  const orthoconv_threadpool *pool = NULL;
-#endif
+  orthoconv_threadpool tp;
+  const orthoconv_threadpool *pool = ocb_pool(c, &tp);
   if (x->lq) orthoconv_qlayer_forward_mt(pool, x->lq, c->M, io->xq, c->K, io->x_scale, (uint8_t)io->zp, io->y, c->N);
   else orthoconv_layer_forward_bf16_mt(pool, x->lb, c->M, io->xb, c->K, io->y, c->N);
 }
