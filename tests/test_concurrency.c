@@ -16,6 +16,7 @@
 #include <string.h>
 #include "common/oracle.h"
 #include "common/testutil.h"
+#include "common/thread_pool.h"
 #include "profile/putil.h"
 
 enum { WORKERS = 3, ROUNDS = 200, K = 67, N = 10, MMAX = 300 };
@@ -37,28 +38,7 @@ static void fail(const char *what, size_t i) {
   if (failures++ < 20) printf("FAIL: %s [%zu]\n", what, i);
 }
 
-/* A pool of the test's own: POOL_THREADS threads started per call, task i on
- * thread i mod POOL_THREADS, so tasks of one call really run at the same time. */
 enum { POOL_THREADS = 2 };
-typedef struct pool_run { orthoconv_task_fn *task; void *arg; size_t count, first; } pool_run;
-
-static void *pool_thread(void *p) {
-  const pool_run *r = p;
-  for (size_t i = r->first; i < r->count; i += POOL_THREADS) r->task(r->arg, i);
-  return NULL;
-}
-
-static void pool_parallel_for(void *context, size_t count, orthoconv_task_fn *task, void *arg) {
-  (void)context;
-  pthread_t t[POOL_THREADS];
-  pool_run r[POOL_THREADS];
-  for (size_t j = 0; j < POOL_THREADS; j++) {
-    r[j] = (pool_run){ task, arg, count, j };
-    if (j) pthread_create(&t[j], NULL, pool_thread, &r[j]);
-  }
-  pool_thread(&r[0]);
-  for (size_t j = 1; j < POOL_THREADS; j++) pthread_join(t[j], NULL);
-}
 
 static void forward_and_layer(const orthoconv_threadpool *pool) {
   float y[MMAX * N];
@@ -135,7 +115,8 @@ static void optimizers(void) {
  * single-threaded calls. */
 static void *worker(void *arg) {
   const size_t id = (size_t)(uintptr_t)arg;
-  const orthoconv_threadpool own = { NULL, POOL_THREADS, pool_parallel_for };
+  test_pool_threads threads = { POOL_THREADS };
+  const orthoconv_threadpool own = { &threads, POOL_THREADS, test_thread_parallel_for };
   const orthoconv_threadpool *pool = id < 2 ? &own : NULL;
   int rounds = 0;
   while (!control_done || rounds < 2) {

@@ -5,12 +5,11 @@
  * one thread (declaring 1, 2, 3, 4 or 8 threads), a pool of real threads (2, 3, 4
  * and 8 of them taking tasks from a shared counter), and, when built with them,
  * the pthreadpool and OpenMP adapters of include/. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/testutil.h"
+#include "common/thread_pool.h"
 #include "orthoconv.h"
 #if ORTHOCONV_TEST_PTHREADPOOL
 #include "orthoconv_pthreadpool.h"
@@ -35,25 +34,6 @@ static void order_parallel_for(void *ctx, size_t count, orthoconv_task_fn *task,
     }
   for (size_t i = 0; i < count; i++) task(arg, idx[i]);
   free(idx);
-}
-
-typedef struct thread_pool { size_t threads; } thread_pool;
-typedef struct run { orthoconv_task_fn *task; void *arg; size_t count; atomic_size_t next; } run;
-
-static void *worker(void *p) {
-  run *r = p;
-  for (size_t i; (i = atomic_fetch_add(&r->next, 1)) < r->count;) r->task(r->arg, i);
-  return NULL;
-}
-
-static void thread_parallel_for(void *ctx, size_t count, orthoconv_task_fn *task, void *arg) {
-  const thread_pool *p = ctx;
-  run r = { task, arg, count, 0 };
-  pthread_t t[16];
-  const size_t n = p->threads < 16 ? p->threads : 16;
-  for (size_t i = 1; i < n; i++) pthread_create(&t[i], NULL, worker, &r);
-  worker(&r);
-  for (size_t i = 1; i < n; i++) pthread_join(t[i], NULL);
 }
 
 /* ---- the ops, single-threaded and through a pool ---- */
@@ -157,8 +137,8 @@ static void one_shape(const shape *s) {
     }
   for (size_t c = 1; c < 5; c++) {
     lp_too = c == 1;
-    thread_pool tp = { counts[c] };
-    const orthoconv_threadpool p = { &tp, counts[c], thread_parallel_for };
+    test_pool_threads tp = { counts[c] };
+    const orthoconv_threadpool p = { &tp, counts[c], test_thread_parallel_for };
     char what[64];
     snprintf(what, sizeof what, "%zu real threads", counts[c]);
     compare(what, &p, s, &ref, &got);
@@ -190,8 +170,8 @@ static void bad_input(void) {
   for (size_t i = 0; i < M * K; i++) x[i] = test_randf(), dx[i] = dx0[i] = 7.0f;
   for (size_t i = 0; i < K * N; i++) w[i] = test_randf(), dw[i] = dw0[i] = 7.0f;
   for (size_t i = 0; i < M * N; i++) dy[i] = test_randf(), y[i] = y0[i] = 7.0f;
-  thread_pool tp = { 2 };
-  const orthoconv_threadpool no_threads = { &tp, 0, thread_parallel_for }, no_fn = { &tp, 2, NULL };
+  test_pool_threads tp = { 2 };
+  const orthoconv_threadpool no_threads = { &tp, 0, test_thread_parallel_for }, no_fn = { &tp, 2, NULL };
   const orthoconv_threadpool *bad[] = { &no_threads, &no_fn };
   orthoconv_layer *l = NULL, *lb = NULL;
   orthoconv_qlayer *lq = NULL;
@@ -211,7 +191,7 @@ static void bad_input(void) {
     CHECK(orthoconv_backward_weights_mt(bad[i], M, K, N, x, K, dy, N, NULL, dw, NULL, NULL, 0) == ORTHOCONV_EINVAL,
           "bad pool %d: weights", i);
   }
-  const orthoconv_threadpool good = { &tp, 2, thread_parallel_for };
+  const orthoconv_threadpool good = { &tp, 2, test_thread_parallel_for };
   /* A workspace inside x, inside dw, or past the end of the address space. */
   CHECK(orthoconv_backward_weights_mt(&good, M, K, N, x, K, dy, N, NULL, dw, NULL, x + 10, 64) == ORTHOCONV_EINVAL,
         "workspace overlapping x accepted");
