@@ -311,6 +311,24 @@ static unsigned tile_grid(const orthoconv_ukernel *k) {
   return count;
 }
 
+/* Every row tail of the Gram and reg_grad tiles (rows in steps of 2, 4, 6 or 8
+ * at N = 9 .. 16): K = 1 .. 26, dense and one float off alignment, with every
+ * frozen-column pattern make_mask gives. */
+static unsigned row_tail_grid(const orthoconv_ukernel *k) {
+  if (k->op != ORTHOCONV_OP_GRAM && k->op != ORTHOCONV_OP_REG_GRAD) return 0;
+  static const size_t ns[] = { 9, 10, 16 };
+  unsigned count = 0;
+  for (size_t K = 1; K <= 26; K++)
+    for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++, count++) {
+      const grid_shape g = { 0, K, ns[b], ns[b], ns[b], (K + b) % 2 };
+      if (!orthoconv_priv_ukernel_applies(k, g.K, g.N)) continue;
+      pick_tunables(k, count % 3);
+      if (k->op == ORTHOCONV_OP_GRAM) test_gram(&g);
+      else test_reg_grad(&g, count);
+    }
+  return count;
+}
+
 static void run_variant(const orthoconv_ukernel *k) {
   cur = k;
   const int has_m = k->op == ORTHOCONV_OP_FORWARD || k->op == ORTHOCONV_OP_BACKWARD_DATA ||
@@ -355,7 +373,7 @@ static void run_variant(const orthoconv_ukernel *k) {
       else test_backward_weights(&one, idx);
     }
   }
-  const unsigned tiles = k->op == ORTHOCONV_OP_FORWARD ? tile_grid(k) : 0;
+  const unsigned tiles = k->op == ORTHOCONV_OP_FORWARD ? tile_grid(k) : row_tail_grid(k);
   printf("  %-58s %4u shapes (%u outside its rule) + %u tile shapes %s\n", k->name, idx - outside, outside, tiles,
          test_failures == before ? "ok" : "FAILED");
 }

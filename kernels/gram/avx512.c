@@ -306,40 +306,40 @@ static void reg_run8(size_t nt, size_t N, const float *w, const float *a, size_t
   }
 }
 
-/* N = 10 at full lanes ("flat"). Eight rows of grad are 80 floats, five whole
- * vectors; lane l of vector v holds grad[r][n] with 10 r + n = 16 v + l. Its sum
- * over j of W[r][j] A[j][n] takes, per j, one FMA of two vectors: A[j][n(l)] (a
- * pattern fixed per (v, j), built once per call) and W[r(l)][j], gathered from
- * the W rows of that vector by one permute of a window (2 rows: 16 floats, 3
- * rows: 32). 50 FMAs + 50 permutes per 8 rows instead of 80 FMAs on 10 of 16
- * lanes, and grad is read and written as whole vectors (5, not 8 masked rows
- * 40 bytes apart). */
+/* N = 10 at 15 of 16 lanes ("flat"). Six rows of grad are 60 floats, four
+ * vectors of 16, 14, 16 and 14 lanes, each within two rows: lane l of vector v
+ * holds grad[r][n] with 10 r + n = o_v + l (o_v = 0, 16, 30, 46). Its sum over j
+ * of W[r][j] A[j][n] takes, per j, one FMA of two vectors: A[j][n(l)] (a pattern
+ * fixed per (v, j), built once per call) and W[r(l)][j], gathered by one
+ * one-source permute of a 16-float window of the vector's two W rows (j < 6 at
+ * the rows' start, j >= 6 six floats on). 40 FMAs + 40 permutes per 6 rows
+ * instead of 60 FMAs on 10 of 16 lanes, and grad is read and written as 4
+ * vectors, not 6 masked rows. (Eight rows in five whole vectors put two of them
+ * across three rows: two-source permutes, which on Zen 5 take an FMA pipe.) */
 #define RF_N 10
-#define RF_ROWS 8
-#define RF_VECS 5
+#define RF_ROWS 6
+#define RF_VECS 4
 
 typedef struct reg_flat {
-  __m512 ap[RF_VECS][RF_N];   /* A[j][n(l)] of vector v, zero in frozen lanes */
+  __m512 ap[RF_VECS][RF_N];   /* A[j][n(l)] of vector v, zero in frozen and unused lanes */
   __mmask16 live[RF_VECS];    /* lanes of trainable columns */
 } reg_flat;
 
-OC_INLINE int rf_row0(int v) { return 16 * v / RF_N; }
-/* A vector's lanes span three rows when it starts past column 6 of a row. */
-OC_INLINE int rf_three(int v) { return 16 * v - RF_N * rf_row0(v) + 16 > 2 * RF_N; }
-
-/* Column n(l) = (16 v + l) mod 10 of each lane of the five vectors. */
-static const int rf_col[RF_VECS][16] = {
-  { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5 }, { 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1 },
-  { 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7 }, { 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3 },
-  { 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 },
-};
+OC_INLINE int rf_off(int v) { return v * 15 + (v & 1); } /* 0, 16, 30, 46 */
+OC_INLINE int rf_row0(int v) { return 3 * (v >> 1) + (v & 1); } /* 0, 1, 3, 4 */
+OC_INLINE __mmask16 rf_lanes(int v) { return v & 1 ? 0x3fff : 0xffff; }
 
 static void reg_flat_setup(const float *a, const unsigned char *trainable, reg_flat *f) {
   const __m512i live10 = _mm512_set1_epi32((int)orthoconv_avx512_ops_live(trainable, 0, RF_N));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512i col[RF_VECS];
   for (int v = 0; v < RF_VECS; v++) {
-    col[v] = _mm512_loadu_si512(rf_col[v]);
-    f->live[v] = _mm512_test_epi32_mask(_mm512_sllv_epi32(_mm512_set1_epi32(1), col[v]), live10);
+    /* column (o_v + l) mod 10 */
+    const __m512i pos = _mm512_add_epi32(lane, _mm512_set1_epi32(rf_off(v) - RF_N * rf_row0(v)));
+    col[v] = _mm512_mask_sub_epi32(pos, _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(RF_N)), pos,
+                                   _mm512_set1_epi32(RF_N));
+    f->live[v] = _mm512_mask_test_epi32_mask(rf_lanes(v), _mm512_sllv_epi32(_mm512_set1_epi32(1), col[v]),
+                                             live10);
   }
   for (int j = 0; j < RF_N; j++) {
     const __m512 row = _mm512_maskz_loadu_ps(0x3ff, a + j * RF_N);
@@ -347,37 +347,34 @@ static void reg_flat_setup(const float *a, const unsigned char *trainable, reg_f
   }
 }
 
-/* Vector v of every whole 8-row tile, one pass: its 10 A patterns and 10 window
- * indices stay in registers for the whole pass (all five vectors' would not fit). */
+/* Vector v of every whole 6-row tile, one pass: its 10 A patterns and 10 window
+ * indices stay in registers for the whole pass (all four vectors' would not fit). */
 OC_INLINE void reg_flat_pass(const int v, const reg_flat *f, size_t nt, const float *w, float *grad) {
-  const int r0 = rf_row0(v), three = rf_three(v);
+  const int r0 = rf_row0(v);
   /* lane l reads row r(l) - r0 of the window: offset 10 (r(l) - r0) + j */
   const __m512i pos = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm512_set1_epi32(16 * v - RF_N * r0));
+                                       _mm512_set1_epi32(rf_off(v) - RF_N * r0));
   const __m512i ten = _mm512_set1_epi32(RF_N);
-  __m512i off = _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(pos, ten), ten);
-  off = _mm512_mask_add_epi32(off, _mm512_cmpge_epi32_mask(pos, _mm512_set1_epi32(2 * RF_N)), off, ten);
+  const __m512i off = _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(pos, ten), ten);
   __m512 ap[RF_N];
   __m512i idx[RF_N];
 #pragma GCC unroll 10
   for (int j = 0; j < RF_N; j++) {
     ap[j] = f->ap[v][j];
-    /* two rows: j >= 6 read the window 6 floats on, at j - 6 */
-    idx[j] = _mm512_add_epi32(off, _mm512_set1_epi32(three || j < 6 ? j : j - 6));
+    /* j >= 6 read the second window, 6 floats on, at j - 6 */
+    idx[j] = _mm512_add_epi32(off, _mm512_set1_epi32(j < 6 ? j : j - 6));
   }
   const __mmask16 live = f->live[v];
-  /* the second window of two-row vectors must not read past the tile's 80 floats */
+  /* the second window must not read past the tile's 60 floats */
   const __mmask16 hi2 = orthoconv_avx512_ops_tail((size_t)(RF_ROWS * RF_N - (RF_N * r0 + 6)));
   w += RF_N * r0;
-  grad += 16 * v;
+  grad += rf_off(v);
   for (size_t i = 0; i < nt; i++, w += RF_ROWS * RF_N, grad += RF_ROWS * RF_N) {
     __m512 acc0 = _mm512_maskz_loadu_ps(live, grad), acc1 = _mm512_setzero_ps();
-    const __m512 lo = _mm512_loadu_ps(w);
-    const __m512 hi = three ? _mm512_loadu_ps(w + 16) : _mm512_maskz_loadu_ps(hi2, w + 6);
+    const __m512 lo = _mm512_loadu_ps(w), hi = _mm512_maskz_loadu_ps(hi2, w + 6);
 #pragma GCC unroll 10
     for (int j = 0; j < RF_N; j++) {
-      const __m512 wf = three ? _mm512_permutex2var_ps(lo, idx[j], hi)
-                              : _mm512_permutexvar_ps(idx[j], j < 6 ? lo : hi);
+      const __m512 wf = _mm512_permutexvar_ps(idx[j], j < 6 ? lo : hi);
       if (j & 1) acc1 = _mm512_fmadd_ps(wf, ap[j], acc1);
       else acc0 = _mm512_fmadd_ps(wf, ap[j], acc0);
     }
@@ -394,7 +391,6 @@ static void reg_flat10(size_t K, const float *w, const float *a, const unsigned 
   reg_flat_pass(1, &f, nt, w, grad);
   reg_flat_pass(2, &f, nt, w, grad);
   reg_flat_pass(3, &f, nt, w, grad);
-  reg_flat_pass(4, &f, nt, w, grad);
   const size_t k = nt * RF_ROWS;
   const __mmask16 live = orthoconv_avx512_ops_live(trainable, 0, RF_N);
   if (k < K) reg_tiles[K - k - 1](RF_N, w + k * RF_N, a, 0, orthoconv_avx512_ops_tail(RF_N), live, grad + k * RF_N);
