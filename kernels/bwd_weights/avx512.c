@@ -92,6 +92,62 @@ static bw_tile_fn *const bw_tiles[BW_NT][2] = {
   BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW(11), BW_ROW(12),
 };
 
+/* out[i], out[i + d] <- the even, then the odd 128-bit blocks of in[i] and
+ * in[i + d], for each i without bit d. */
+OC_INLINE void bw_blocks(const int d, const __m512 in[16], __m512 out[16]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++)
+    if (!(i & d)) {
+      out[i] = _mm512_shuffle_f32x4(in[i], in[i + d], 0x88);
+      out[i + d] = _mm512_shuffle_f32x4(in[i], in[i + d], 0xdd);
+    }
+}
+
+/* r[i] <- column i of the 16 x 16 matrix of rows r[0..16): 4 stages of 16
+ * two-source shuffles (in-lane pairs, in-lane quads, then 128-bit blocks twice). */
+OC_INLINE void bw_transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  /* r[4 i + c], 128-bit block q: rows 4 i .. 4 i + 3 at column 4 q + c */
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+  }
+  bw_blocks(4, r, t);
+  bw_blocks(8, t, r);
+}
+
+/* Rows k0 .. k0 + kb of dw from the totals of the one chunk that holds every
+ * trainable filter (N <= 16): 16 k at a time, transposed in registers, each row
+ * written whole by one masked store, zeros in the frozen columns. The scalar
+ * scatter (and zeroing) it replaces was half of a K = 1024, N = 10 call at
+ * M = 1 and a quarter at M = 49, and all of it did not shrink with frozen
+ * filters. */
+static void bw_store_rows(const float tot[BW_NT][BW_KC], size_t nt, const size_t *cols, size_t N,
+    size_t kb, float *dw) {
+  int lane_of[16] = { 0 };
+  __mmask16 live = 0;
+  for (size_t j = 0; j < nt; j++) lane_of[cols[j]] = (int)j, live |= (__mmask16)(1u << cols[j]);
+  const __m512i pos = _mm512_loadu_si512(lane_of);
+  const __mmask16 row = orthoconv_avx512_ops_tail(N);
+  for (size_t kk = 0; kk < kb; kk += 16) {
+    __m512 r[16];
+#pragma GCC unroll 16
+    for (size_t j = 0; j < 16; j++) r[j] = j < nt ? _mm512_loadu_ps(tot[j] + kk) : _mm512_setzero_ps();
+    bw_transpose16(r);
+    const size_t nr = kb - kk < 16 ? kb - kk : 16;
+    for (size_t i = 0; i < nr; i++)
+      _mm512_mask_storeu_ps(dw + (kk + i) * N, row, _mm512_maskz_permutexvar_ps(live, pos, r[i]));
+  }
+}
+
 /* t[0] = k block (columns of X per pass), t[1] = m block (rows per L2 block),
  * t[2] = prefetch of the next m block into L2 (0 off, 1 on). */
 void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t N,
@@ -99,7 +155,13 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
   const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : BW_KC;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
-  orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
+  size_t trained = N;
+  if (trainable)
+    for (size_t n = trained = 0; n < N; n++) trained += trainable[n] != 0;
+  /* one chunk of every trainable filter, N <= 16: rows of dw are written whole */
+  const int whole_rows = N <= 16 && trained >= 1 && trained <= BW_NT;
+  if (!whole_rows) orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
+  else orthoconv_priv_bwd_weights_zero_frozen(0, N, trainable, dw, dbias); /* K = 0: dbias only */
   float tot[BW_NT][BW_KC];
   size_t cols[BW_NT];
   bw_args a;
@@ -138,6 +200,10 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
             a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
           bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
         }
+      }
+      if (whole_rows) {
+        bw_store_rows(tot, nt, cols, N, kb, dw + k0 * N);
+        continue;
       }
       for (size_t kk = 0; kk < kb; kk++) {
         float *d = dw + (k0 + kk) * N;
