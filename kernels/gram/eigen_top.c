@@ -1,9 +1,9 @@
 /* The eigenpair of largest |lambda| of a symmetric matrix, exact to rounding in a
  * bounded number of steps (SRIP's spectral norm and its gradient):
  *  1. Householder reduction to a tridiagonal T (n^3 work, no iteration);
- *  2. the two extreme eigenvalues of T by Laguerre's iteration from outside its
- *     Gershgorin interval: for a polynomial with real roots it moves
- *     monotonically to the nearest root, cubically near a simple one, and
+ *  2. the extreme eigenvalue of largest |lambda| of T by Laguerre's iteration
+ *     from outside its Gershgorin interval: for a polynomial with real roots it
+ *     moves monotonically to the nearest root, cubically near a simple one, and
  *     exactly in one step when all roots coincide (at most EIG_ITERS steps);
  *  3. the eigenvector by two steps of inverse iteration on T (elimination with
  *     partial pivoting), mapped back through the reflectors.
@@ -15,47 +15,68 @@
 
 #define EIG_ITERS 64
 
+/* sum a[i] b[i], i < n, in four interleaved partial sums: at n <= 40 these
+ * reductions sit on the critical path, and one chain of n additions is n
+ * latencies long. */
+static double dot(size_t n, const double *restrict a, const double *restrict b) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i], s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2], s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
 /* s (n x n, row-major, symmetric, both triangles kept current) -> T = Q^T s Q,
  * Q = H_0 ... H_{n-3}, H_k = I - u_k u_k^T; d: T's diagonal, e[i] = T[i][i-1]
  * (e[0] = 0). u_k is kept in row k of s (columns k+1 .. n-1), where x_k was: that
  * row is not read again. Every loop runs along a row (the full trailing block is
- * updated, not its lower triangle) so that each is a contiguous axpy or dot the
- * compiler vectorizes; the triangle-only form did 2/3 of the flops at a stride
- * of n and took longer. p: n scratch. */
+ * updated, not its lower triangle), so that each is a contiguous axpy or dot.
+ * The reduction is a chain of dependent steps, so the order is chosen for
+ * latency: the reflector is applied unnormalized, H = I - beta v v^T, so that
+ * A v waits for one square root, not for two and a division, and u = v
+ * sqrt(beta) is formed off that chain. p: 2n scratch. */
 static void tridiagonalize(size_t n, double *restrict s, double *restrict d, double *restrict e,
     double *restrict p) {
+  double *restrict p2 = p + n; /* A v in two halves of the rows: two chains */
   e[0] = 0.0;
   for (size_t k = 0; k + 2 < n; k++) {
-    double *restrict u = s + k * n; /* row k: x_k, then u_k, at columns k+1 .. */
-    const size_t b = k + 1;
-    double xx = 0.0;
-    for (size_t j = b; j < n; j++) xx += u[j] * u[j];
-    d[k] = u[k];
+    double *restrict v = s + k * n; /* row k: x_k, then v_k, then u_k, at columns k+1 .. */
+    const size_t b = k + 1, m = n - b, h = b + m / 2;
+    const double xx = dot(m, v + b, v + b);
+    d[k] = v[k];
     if (xx == 0.0) { /* nothing beside the diagonal: H_k = I, u_k = 0 */
       e[b] = 0.0;
       continue;
     }
-    const double x1 = u[b], alpha = -copysign(sqrt(xx), x1);
-    /* u = (x - alpha e_1) sqrt(2 / |x - alpha e_1|^2), so that H = I - u u^T */
-    const double scale = sqrt(1.0 / (xx - alpha * x1));
-    u[b] = x1 - alpha;
-    for (size_t j = b; j < n; j++) u[j] *= scale;
-    /* p = A u as a sum of rows of the symmetric trailing block A */
-    for (size_t j = b; j < n; j++) p[j] = 0.0;
-    for (size_t i = b; i < n; i++) {
-      const double ui = u[i];
+    const double x1 = v[b], alpha = -copysign(sqrt(xx), x1);
+    v[b] = x1 - alpha; /* v = x - alpha e_1, |v|^2 = 2 (xx - alpha x1) */
+    const double beta = 1.0 / (xx - alpha * x1);
+    /* p = beta A v, as sums of the rows of the symmetric trailing block A */
+    for (size_t j = b; j < n; j++) p[j] = p2[j] = 0.0;
+    for (size_t i = b; i < h; i++) {
+      const double vi = v[i];
       const double *restrict ai = s + i * n;
-      for (size_t j = b; j < n; j++) p[j] += ui * ai[j];
+      for (size_t j = b; j < n; j++) p[j] += vi * ai[j];
     }
-    double uau = 0.0;
-    for (size_t j = b; j < n; j++) uau += u[j] * p[j];
-    for (size_t j = b; j < n; j++) p[j] -= 0.5 * uau * u[j];
-    /* A -= u q^T + q u^T */
+    for (size_t i = h; i < n; i++) {
+      const double vi = v[i];
+      const double *restrict ai = s + i * n;
+      for (size_t j = b; j < n; j++) p2[j] += vi * ai[j];
+    }
+    for (size_t j = b; j < n; j++) p[j] = beta * (p[j] + p2[j]);
+    /* q = p - (beta / 2) (v^T p) v; A -= v q^T + q v^T */
+    const double half = 0.5 * beta * dot(m, v + b, p + b);
+    for (size_t j = b; j < n; j++) p[j] -= half * v[j];
     for (size_t i = b; i < n; i++) {
-      const double ui = u[i], qi = p[i];
+      const double vi = v[i], qi = p[i];
       double *restrict ai = s + i * n;
-      for (size_t j = b; j < n; j++) ai[j] -= ui * p[j] + qi * u[j];
+      for (size_t j = b; j < n; j++) ai[j] -= vi * p[j] + qi * v[j];
     }
+    const double r = sqrt(beta);
+    for (size_t j = b; j < n; j++) v[j] *= r;
     e[b] = alpha;
   }
   if (n >= 2) {
@@ -100,23 +121,39 @@ static double laguerre_step(size_t n, double g, double h) {
   return den == 0.0 ? 0.0 : nn / den;
 }
 
-/* The largest and the smallest eigenvalue of T, from hi above and lo below all
- * of them, iterated side by side (two independent chains overlap) until a step
- * no longer moves inward: rounding. */
-static void extreme_eigenvalues(size_t n, const double *d, const double *b, double *hi, double *lo) {
-  double x = *hi, y = *lo;
-  int up = 1, down = 1;
+/* The eigenvalue of T of largest |lambda|: Laguerre chains from x above and y
+ * below all eigenvalues, side by side (two independent chains overlap), each
+ * until a step no longer moves inward or moves by a few ulps (rounding: at a
+ * simple root the error is then far below the last bits; at a multiple one,
+ * where the convergence is linear, a few ulps too). A chain stops early once
+ * the bounds tell it cannot hold the answer: x >= lambda_max >= max d and
+ * y <= lambda_min <= min d, so -min d >= x puts |lambda_min| on top (and
+ * max d >= -y, |lambda_max|). For S = G - I of a near-orthogonal W that is
+ * usually decided within a step or two. */
+static double dominant_eigenvalue(size_t n, const double *d, const double *b, double x, double y) {
+  double dmax = d[0], dmin = d[0];
+  for (size_t i = 1; i < n; i++) dmax = fmax(dmax, d[i]), dmin = fmin(dmin, d[i]);
+  int up = 1, down = 1, side = 0; /* side: +1 lambda_max, -1 lambda_min, 0 not known yet */
   for (int it = 0; it < EIG_ITERS && (up || down); it++) {
+    if (!side && -dmin >= x) side = -1, up = 0;
+    if (!side && dmax >= -y) side = 1, down = 0;
+    if (!up && !down) break;
     double gx, hx, gy, hy;
-    log_derivs(n, d, b, x, &gx, &hx);
-    log_derivs(n, d, b, y, &gy, &hy);
-    const double xn = x - laguerre_step(n, gx, hx), yn = y - laguerre_step(n, gy, hy);
-    if (up && xn < x) x = xn;
-    else up = 0;
-    if (down && yn > y) y = yn;
-    else down = 0;
+    if (up) log_derivs(n, d, b, x, &gx, &hx);
+    if (down) log_derivs(n, d, b, y, &gy, &hy);
+    if (up) {
+      const double xn = x - laguerre_step(n, gx, hx);
+      up = xn < x && x - xn > 4.0 * DBL_EPSILON * (1.0 + fabs(xn));
+      if (xn < x) x = xn;
+    }
+    if (down) {
+      const double yn = y - laguerre_step(n, gy, hy);
+      down = yn > y && yn - y > 4.0 * DBL_EPSILON * (1.0 + fabs(yn));
+      if (yn > y) y = yn;
+    }
   }
-  *hi = x, *lo = y;
+  if (side) return side > 0 ? x : y;
+  return fabs(x) >= fabs(y) ? x : y;
 }
 
 /* LU of T - lambda I with partial pivoting (rows i, i+1 exchanged where flag[i]
@@ -173,9 +210,7 @@ static void shifted_solve(size_t n, const double *lu, const double *flag, double
 }
 
 static double normalize(size_t n, double *y) {
-  double yy = 0.0;
-  for (size_t i = 0; i < n; i++) yy += y[i] * y[i];
-  const double nrm = sqrt(yy);
+  const double nrm = sqrt(dot(n, y, y));
   if (nrm > 0.0 && isfinite(nrm)) {
     const double r = 1.0 / nrm;
     for (size_t i = 0; i < n; i++) y[i] *= r;
@@ -211,9 +246,7 @@ double orthoconv_priv_top_eigen(size_t n, double *s, double *v, double *work) {
   }
   /* tiny stands in for a zero pivot: far below any entry of T (of order 1 now) */
   const double tiny = DBL_EPSILON * DBL_EPSILON, margin = 1e-3 * (hi - lo) + DBL_EPSILON;
-  double top = hi + margin, bottom = lo - margin;
-  extreme_eigenvalues(n, d, b, &top, &bottom);
-  const double lambda = fabs(top) >= fabs(bottom) ? top : bottom;
+  const double lambda = dominant_eigenvalue(n, d, b, hi + margin, lo - margin);
   /* Inverse iteration from an uneven start (no structured T is orthogonal to it). */
   for (size_t i = 0; i < n; i++) v[i] = 1.0 + (double)(i % 7) / 8.0;
   shifted_lu(n, d, e, lambda, tiny, scratch, b); /* b (e^2) is not needed any more */
@@ -224,8 +257,7 @@ double orthoconv_priv_top_eigen(size_t n, double *s, double *v, double *work) {
   /* v <- H_0 (H_1 (... H_{n-3} v)), u_k in row k of s */
   for (size_t k = n >= 3 ? n - 2 : 0; k-- > 0;) {
     const double *u = s + k * n;
-    double uv = 0.0;
-    for (size_t i = k + 1; i < n; i++) uv += u[i] * v[i];
+    const double uv = dot(n - k - 1, u + k + 1, v + k + 1);
     for (size_t i = k + 1; i < n; i++) v[i] -= uv * u[i];
   }
   normalize(n, v);
