@@ -13,6 +13,7 @@
 #include "common/testutil.h"
 #include "fwd/driver.h"
 #include "fwd/pack.h"
+#include "gram/rank1.h"
 #include "registry.h"
 #include "select.h"
 
@@ -378,6 +379,64 @@ static void run_variant(const orthoconv_ukernel *k) {
          test_failures == before ? "ok" : "FAILED");
 }
 
+/* The rank-one W A helper of the ISA (kernels/gram/rank1.h: SRIP's gradient)
+ * against double, with the reg_grad checks: frozen columns untouched, canaries,
+ * inputs unchanged. */
+static void test_rank1_shape(orthoconv_rank1_fn *fn, const char *name, const grid_shape *g, unsigned idx) {
+  const size_t K = g->K, N = g->N;
+  tmat w = tmat_new(K, N, N, g->off), v = tmat_new(1, N, N, g->off), cv = tmat_new(1, N, N, g->off);
+  tmat gr = tmat_new(K, N, N, g->off);
+  tmat_fill_random(&w, 1.0f);
+  tmat_fill_random(&v, 1.0f);
+  tmat_fill_random(&cv, 1.0f);
+  tmat_fill_random(&gr, 1.0f);
+  unsigned char *t = make_mask(N, idx);
+  float *g0 = snapshot(&gr), *ws = snapshot(&w), *vs = snapshot(&v), *cs = snapshot(&cv);
+  fn(K, N, w.p, v.p, cv.p, t, gr.p);
+  for (size_t k = 0; k < K; k++) {
+    double u = 0.0, ub = 0.0;
+    for (size_t j = 0; j < N; j++) {
+      u += (double)w.p[k * N + j] * v.p[j];
+      ub += fabs((double)w.p[k * N + j] * v.p[j]);
+    }
+    for (size_t n = 0; n < N; n++) {
+      const size_t i = k * N + n;
+      if (!trains(t, n)) {
+        CHECK(memcmp(&gr.p[i], &g0[i], 4) == 0, "%s wrote frozen column %zu", name, n);
+        continue;
+      }
+      const double want = g0[i] + u * cv.p[n], b = fabs(g0[i]) + ub * fabs(cv.p[n]);
+      CHECK(within_bound(gr.p[i], want, b), "%s K=%zu N=%zu grad[%zu][%zu] = %.9g, want %.9g", name, K, N,
+            k, n, gr.p[i], want);
+    }
+  }
+  check_canaries(&gr, "grad", g);
+  check_unchanged(&w, ws, "w", g);
+  check_unchanged(&v, vs, "v", g);
+  check_unchanged(&cv, cs, "cv", g);
+  free(g0), free(t);
+  tmat_free(&w), tmat_free(&v), tmat_free(&cv), tmat_free(&gr);
+}
+
+/* Over the K x N grid and every row tail of its blocks (4, 8 or 16 rows). */
+static void test_rank1(orthoconv_isa isa) {
+  orthoconv_rank1_fn *fn = orthoconv_priv_rank1(isa);
+  const char *name = orthoconv_isa_name(isa);
+  const int before = test_failures;
+  grid_iter it;
+  grid_shape g;
+  unsigned idx = 0;
+  for (grid_begin(&it, 0); grid_next(&it, &g); idx++) test_rank1_shape(fn, name, &g, idx);
+  static const size_t ns[] = { 1, 9, 10, 17 };
+  for (size_t K = 1; K <= 33; K++)
+    for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++, idx++) {
+      const grid_shape tail = { 0, K, ns[b], ns[b], ns[b], (K + b) % 2 };
+      test_rank1_shape(fn, name, &tail, idx);
+    }
+  printf("  rank-one W A helper (%s)%*s %4u shapes %s\n", name, (int)(38 - strlen(name)), "", idx,
+         test_failures == before ? "ok" : "FAILED");
+}
+
 int main(int argc, char **argv) {
   int code;
   const int isa = test_isa_arg(argc, argv, &code);
@@ -391,6 +450,7 @@ int main(int argc, char **argv) {
     run_variant(&orthoconv_priv_ukernels[i]);
     n++;
   }
+  test_rank1((orthoconv_isa)isa);
   printf("ISA %s ran: %zu variants\n", argv[1], n);
   CHECK(n > 0, "no %s variants in this build", argv[1]);
   return test_finish("kernels");

@@ -1,4 +1,4 @@
-/* AVX2+FMA helpers for the training kernels (backward, Gram, optimizers). Include
+/* AVX2+FMA helpers shared by the kernels (masks, the transpose-add tree). Include
  * only from files compiled with the AVX2 flags: never under another flag set
  * (DESIGN.md, "Compiling per ISA"). */
 #ifndef ORTHOCONV_AVX2_OPS_H
@@ -29,5 +29,16 @@ ORTHOCONV_AVX2_OPS_INLINE __m256i orthoconv_avx2_ops_live(const unsigned char *t
 /* Number of set lanes of a live/tail mask as a bit mask (bit l = lane l). */
 ORTHOCONV_AVX2_OPS_INLINE int orthoconv_avx2_ops_bits(__m256i m) {
   return _mm256_movemask_ps(_mm256_castsi256_ps(m));
+}
+
+/* Lane n of the result = sum of v[n], n < nc <= 8 (lanes past nc: 0). */
+ORTHOCONV_AVX2_OPS_INLINE __m256 orthoconv_avx2_ops_hsum_many(const __m256 *v, const int nc) {
+  const __m256 z = _mm256_setzero_ps();
+  __m256 u[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) u[i] = i < nc ? v[i] : z;
+  const __m256 t0 = _mm256_hadd_ps(_mm256_hadd_ps(u[0], u[1]), _mm256_hadd_ps(u[2], u[3]));
+  const __m256 t1 = nc > 4 ? _mm256_hadd_ps(_mm256_hadd_ps(u[4], u[5]), _mm256_hadd_ps(u[6], u[7])) : z;
+  return _mm256_add_ps(_mm256_permute2f128_ps(t0, t1, 0x20), _mm256_permute2f128_ps(t0, t1, 0x31));
 }
 #endif

@@ -10,21 +10,10 @@
 #include "ukernel_decls.h"
 #include "pf_cursor.h"
 #include "avx2_act.h"
+#include "avx2_ops.h"
 
 #define OC_INLINE static inline __attribute__((always_inline))
 #define OC_NT 5 /* filters per register tile */
-
-/* Lane n of the result = sum of v[n], n < nc <= 8 (lanes past nc: 0). */
-OC_INLINE __m256 hsum_many8(const __m256 *v, const int nc) {
-  const __m256 z = _mm256_setzero_ps();
-  __m256 u[8];
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; i++) u[i] = i < nc ? v[i] : z;
-  const __m256 t0 = _mm256_hadd_ps(_mm256_hadd_ps(u[0], u[1]), _mm256_hadd_ps(u[2], u[3]));
-  const __m256 t1 = nc > 4 ? _mm256_hadd_ps(_mm256_hadd_ps(u[4], u[5]), _mm256_hadd_ps(u[6], u[7])) : z;
-  return _mm256_add_ps(_mm256_permute2f128_ps(t0, t1, 0x20), _mm256_permute2f128_ps(t0, t1, 0x31));
-}
-
 
 /* 8 k of one half (h = 0, 1) of a 16-k block. */
 #define OC_HALF(XL0, XL1, h)                                                   \
@@ -69,8 +58,8 @@ OC_INLINE void tile5(const int MR, const orthoconv_fwd_tile *t, const float *w, 
     OC_HALF(_mm256_maskload_ps(p0, m0), _mm256_maskload_ps(p1, m0), 0);
     OC_HALF(_mm256_maskload_ps(p0 + 8, m1), _mm256_maskload_ps(p1 + 8, m1), 1);
   }
-  epilogue(hsum_many8(a0, OC_NT), y, nc, t, bias);
-  if (MR > 1) epilogue(hsum_many8(a1, OC_NT), y + t->ldy, nc, t, bias);
+  epilogue(orthoconv_avx2_ops_hsum_many(a0, OC_NT), y, nc, t, bias);
+  if (MR > 1) epilogue(orthoconv_avx2_ops_hsum_many(a1, OC_NT), y + t->ldy, nc, t, bias);
 }
 
 OC_INLINE void tile10(const int MR, const orthoconv_fwd_tile *t) {

@@ -11,6 +11,7 @@
  * before this tile's stores, so no load waits on an overlapping masked store. */
 #include "ukernel_decls.h"
 #include "avx2_ops.h"
+#include "rank1.h"
 
 #define OC_INLINE ORTHOCONV_AVX2_OPS_INLINE
 #define GR_KB 256
@@ -227,4 +228,86 @@ void orthoconv_reg_grad_ukernel_4x16__avx2_bcast(size_t K, size_t N, const float
       _mm256_maskstore_ps(p + 8, l1, _mm256_add_ps(_mm256_maskload_ps(p + 8, l1), acc[0][1]));
     }
   }
+}
+
+/* ------------------------------------------------------------------- rank one -- */
+
+/* grad += (W v) cv^T a row at a time: its dot over all N, one reduction, then
+ * one FMA per 8 columns, stored as reg_grad stores (plain where every lane is
+ * live, else lane by lane). N = 10 has the flat path below (vmaskmov is slow on
+ * AMD cores, and one reduction per row costs more than the FMAs); this one
+ * serves the other N and the last rows. */
+static void rank1_rows(size_t R, size_t N, const float *w, const float *v, const float *cv,
+    const unsigned char *trainable, float *grad) {
+  for (size_t r = 0; r < R; r++) {
+    __m256 p = _mm256_setzero_ps();
+    for (size_t j = 0; j < N; j += 8) {
+      const __m256i m = orthoconv_avx2_ops_tail(N - j);
+      p = _mm256_fmadd_ps(_mm256_maskload_ps(w + r * N + j, m), _mm256_maskload_ps(v + j, m), p);
+    }
+    const __m256 u = _mm256_set1_ps(_mm256_cvtss_f32(orthoconv_avx2_ops_hsum_many(&p, 1)));
+    for (size_t n0 = 0; n0 < N; n0 += 8) {
+      const __m256i live = orthoconv_avx2_ops_live(trainable, n0, N - n0);
+      const int bits = orthoconv_avx2_ops_bits(live);
+      if (!bits) continue;
+      float *g = grad + r * N + n0;
+      const __m256 s = _mm256_fmadd_ps(u, _mm256_maskload_ps(cv + n0, live), _mm256_maskload_ps(g, live));
+      if (bits == 0xff) _mm256_storeu_ps(g, s);
+      else reg_store_lanes(g, bits, s);
+    }
+  }
+}
+
+/* N = 10, 8 rows = 80 floats = 10 whole vectors. W v: row r's products from two
+ * plain loads inside the row (columns 0-7, and 2-9 against v with columns 2-7
+ * zeroed), summed by the hadd tree. The update in flat vectors: lane l of vector
+ * i is grad[r][n] with 10 r + n = 8 i + l; u[r(l)] by a one-source permute,
+ * cv[n(l)] a pattern fixed per i mod 5 (zero in frozen columns). */
+typedef struct rank1_flat {
+  __m256 cv[5];   /* cv[n(l)] of vector i mod 5, zero in frozen lanes */
+  int live[5];    /* bit l: lane l's column trains */
+  __m256i row[10]; /* r(l) of vector i */
+} rank1_flat;
+
+static void rank1_flat10(size_t nb, const rank1_flat *f, const float *w, __m256 v0, __m256 v2, float *grad) {
+  for (size_t b = 0; b < nb; b++, w += 80, grad += 80) {
+    __m256 p[8];
+    for (int r = 0; r < 8; r++)
+      p[r] = _mm256_fmadd_ps(_mm256_loadu_ps(w + 10 * r + 2), v2, _mm256_mul_ps(_mm256_loadu_ps(w + 10 * r), v0));
+    const __m256 u = orthoconv_avx2_ops_hsum_many(p, 8);
+    for (int i = 0; i < 10; i++) {
+      const __m256 g = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(u, f->row[i]), f->cv[i % 5],
+                                       _mm256_loadu_ps(grad + 8 * i));
+      if (f->live[i % 5] == 0xff) _mm256_storeu_ps(grad + 8 * i, g);
+      else reg_store_lanes(grad + 8 * i, f->live[i % 5], g);
+    }
+  }
+}
+
+void orthoconv_rank1__avx2(size_t K, size_t N, const float *w, const float *v, const float *cv,
+    const unsigned char *trainable, float *grad) {
+  size_t k = 0;
+  if (N == 10 && K >= 8) {
+    rank1_flat f;
+    for (int i = 0; i < 10; i++) {
+      int row[8];
+      for (int l = 0; l < 8; l++) row[l] = (8 * i + l) / 10;
+      f.row[i] = _mm256_loadu_si256((const __m256i *)row);
+    }
+    for (int i = 0; i < 5; i++) {
+      float c[8];
+      f.live[i] = 0;
+      for (int l = 0; l < 8; l++) {
+        const int n = (8 * i + l) % 10, on = !trainable || trainable[n];
+        c[l] = on ? cv[n] : 0.0f;
+        f.live[i] |= on << l;
+      }
+      f.cv[i] = _mm256_loadu_ps(c);
+    }
+    const float vz[8] = { 0, 0, 0, 0, 0, 0, v[8], v[9] };
+    const size_t nb = K / 8;
+    rank1_flat10(nb, &f, w, _mm256_loadu_ps(v), _mm256_loadu_ps(vz), grad);
+    k = nb * 8;
+  }
+  rank1_rows(K - k, N, w + k * N, v, cv, trainable, grad + k * N);
 }

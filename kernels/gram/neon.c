@@ -14,6 +14,7 @@
  * Unmeasured on Arm hardware. */
 #include "ukernel_decls.h"
 #include "neon_gemm.h"
+#include "rank1.h"
 
 /* ---------------------------------------------------------------------- Gram -- */
 
@@ -199,4 +200,48 @@ void orthoconv_reg_grad_ukernel_6x12__neon_laneq(size_t K, size_t N, const float
       reg_grad_tiles[mr - 1][(nb + 3) / 4 - 1](N, n0, nb, w + k * N, a, trainable, grad + k * N);
     }
   }
+}
+
+/* ------------------------------------------------------------------- rank one -- */
+
+/* grad += (W v) cv^T, a row at a time: 4-lane products summed across lanes by
+ * one vaddvq per row (four rows side by side, so that the reductions overlap),
+ * then one FMA per 4 columns, stored as reg_grad stores (whole vectors where
+ * every lane is live, else lane by lane). */
+static void rank1_rows(size_t R, size_t N, const float *w, const float *v, const float *cv,
+    const unsigned char *trainable, float *grad) {
+  float u[4];
+  for (size_t r = 0; r < 4; r++) {
+    float32x4_t p = vdupq_n_f32(0.0f);
+    if (r < R)
+      for (size_t n0 = 0; n0 < N; n0 += 4) {
+        const size_t c = orthoconv_neon_lanes(N, n0);
+        p = vfmaq_f32(p, orthoconv_neon_ld_part(w + r * N + n0, c), orthoconv_neon_ld_part(v + n0, c));
+      }
+    u[r] = vaddvq_f32(p);
+  }
+  for (size_t n0 = 0; n0 < N; n0 += 4) {
+    const size_t c = orthoconv_neon_lanes(N, n0);
+    unsigned live = 0; /* bit l: column n0 + l is written */
+    for (size_t l = 0; l < c; l++) live |= (unsigned)(!trainable || trainable[n0 + l]) << l;
+    if (live == 0) continue;
+    const float32x4_t cvv = orthoconv_neon_ld_part(cv + n0, c);
+    for (size_t r = 0; r < R; r++) {
+      float *p = grad + r * N + n0;
+      const float32x4_t s = vfmaq_n_f32(orthoconv_neon_ld_part(p, c), cvv, u[r]);
+      if (live == (1u << c) - 1) {
+        orthoconv_neon_st_part(p, s, c);
+      } else {
+        float t[4];
+        vst1q_f32(t, s);
+        for (size_t l = 0; l < c; l++)
+          if (live >> l & 1u) p[l] = t[l];
+      }
+    }
+  }
+}
+
+void orthoconv_rank1__neon(size_t K, size_t N, const float *w, const float *v, const float *cv,
+    const unsigned char *trainable, float *grad) {
+  for (size_t k = 0; k < K; k += 4) rank1_rows(K - k < 4 ? K - k : 4, N, w + k * N, v, cv, trainable, grad + k * N);
 }

@@ -38,16 +38,21 @@ static double max_coherence(size_t N, const float *g, float strength, float *a) 
   return best;
 }
 
-static double spectral(size_t N, const float *g, float strength, float *a, double *work) {
+static double spectral(size_t N, const float *g, float strength, float *a, float *factors, double *work) {
   double *s = work, *v = work + N * N;
   for (size_t i = 0; i < N; i++)
     for (size_t j = 0; j < N; j++) s[i * N + j] = (double)g[i * N + j] - (i == j);
   const double lambda = orthoconv_priv_top_eigen(N, s, v, v + N);
-  if (a) {
-    const double c = strength * 2.0 * sgn(lambda);
+  const double c = strength * 2.0 * sgn(lambda);
+  if (a)
     for (size_t i = 0; i < N; i++)
       for (size_t j = 0; j < N; j++) a[i * N + j] = (float)(c * v[i] * v[j]);
-  }
+  if (factors)
+    for (size_t i = 0; i < N; i++) {
+      factors[i] = (float)v[i];
+      /* NaN in G: NaN factors, so that W v and the gradient are NaN too */
+      factors[N + i] = isnan(lambda) ? NAN : (float)(c * v[i]);
+    }
   return fabs(lambda);
 }
 
@@ -73,13 +78,15 @@ static double keras_columns(size_t N, const float *g, float strength, float *a, 
 }
 
 double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size_t K,
-    size_t N, const float *g, float *a, double *work) {
+    size_t N, const float *g, float *a, float *factors, double *work) {
   if (kind == ORTHOCONV_REG_MC || kind == ORTHOCONV_REG_SRIP || kind == ORTHOCONV_REG_KERAS_COLUMNS) {
     /* Their max, eigenpair and signs would quietly skip a NaN. */
     for (size_t i = 0; i < N * N; i++)
       if (isnan(g[i])) {
         if (a)
           for (size_t j = 0; j < N * N; j++) a[j] = NAN;
+        if (factors && kind == ORTHOCONV_REG_SRIP)
+          for (size_t j = 0; j < 2 * N; j++) factors[j] = NAN;
         return NAN;
       }
   }
@@ -93,7 +100,7 @@ double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size
   case ORTHOCONV_REG_MC:
     return max_coherence(N, g, strength, a);
   case ORTHOCONV_REG_SRIP:
-    return spectral(N, g, strength, a, work);
+    return spectral(N, g, strength, a, factors, work);
   case ORTHOCONV_REG_KERAS_COLUMNS:
     return keras_columns(N, g, strength, a, work);
   case ORTHOCONV_REG_MIRROR_PAIRS: {

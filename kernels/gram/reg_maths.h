@@ -11,10 +11,13 @@
 
 /* g: N x N; a: N x N output (may be NULL when only R is wanted); work:
  * ORTHOCONV_REG_WORK(N) doubles. Returns R(W) (unscaled); a is scaled by strength.
+ * factors (2 N floats, may be NULL): for SRIP, whose A has rank one, v then c v
+ * with A = v (c v)^T, so that the caller can form W A as (W v)(c v)^T (rank1.h);
+ * left alone for the other kinds.
  * A NaN in g makes R and every entry of a NaN for the kinds whose choice depends
  * on G (MC, SRIP, KERAS_COLUMNS), as it does through the arithmetic of the others. */
 double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size_t K,
-    size_t N, const float *g, float *a, double *work);
+    size_t N, const float *g, float *a, float *factors, double *work);
 
 /* The eigenpair of largest |lambda| of the symmetric n x n matrix s (overwritten):
  * returns lambda, v (n) gets a unit eigenvector. Exact to rounding in a bounded
