@@ -6,7 +6,6 @@
  * a [filter][k] stack buffer. Tails use vmaskmov, which touches no memory under
  * a clear lane. N > 6 trainable filters: X goes through L2 once per 6. */
 #include "frozen.h"
-#include <string.h>
 #include "ukernel_decls.h"
 #include "avx2_ops.h"
 
@@ -14,12 +13,16 @@
 #define BW_NT 6
 #define BW_KC 512 /* largest k block: 12 KiB of totals on the stack (a call may use 16) */
 
+static const float bw_zeros[16];
+
 typedef struct bw_args {
   size_t M, mlo, mhi, ldx, lddy, pfd;
   const float *x, *dy;
   const size_t *cols;
   __m256i k0, k1;
   int pf;
+  const float *tin; /* the totals a tile adds to: its own, or zeros (bw_zeros) */
+  size_t tin_ld;    /* their row stride: BW_KC, or 0 for the zeros */
 } bw_args;
 
 OC_INLINE void bw_tile(const int NT, const int CONTIG, const bw_args *a, float *tot) {
@@ -51,8 +54,9 @@ OC_INLINE void bw_tile(const int NT, const int CONTIG, const bw_args *a, float *
 #pragma GCC unroll 6
   for (int j = 0; j < NT; j++) {
     float *t = tot + (size_t)j * BW_KC;
-    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_loadu_ps(t), acc[j][0]));
-    _mm256_storeu_ps(t + 8, _mm256_add_ps(_mm256_loadu_ps(t + 8), acc[j][1]));
+    const float *ti = a->tin + (size_t)j * a->tin_ld;
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm256_loadu_ps(ti), acc[j][0]));
+    _mm256_storeu_ps(t + 8, _mm256_add_ps(_mm256_loadu_ps(ti + 8), acc[j][1]));
   }
 }
 
@@ -71,6 +75,10 @@ static bw_tile_fn *const bw_tiles[BW_NT][2] = {
 void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *dy, size_t lddy,
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
+  if (M == 0) { /* no m block: nothing would start the totals */
+    orthoconv_priv_bwd_weights_zero_all(K, N, dw, dbias);
+    return;
+  }
   const size_t kc = t[0] >= 16 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)15 : BW_KC;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
   orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
@@ -96,7 +104,6 @@ void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
     if (dbias) orthoconv_priv_bwd_weights_bias(M, mb, dy, lddy, cols, nt, dbias);
     for (size_t k0 = 0; k0 < K; k0 += kc) {
       const size_t kb = K - k0 < kc ? K - k0 : kc;
-      for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + 15) & ~(size_t)15) * sizeof(float));
       for (size_t m0 = 0; m0 < M; m0 += mb) {
         a.mlo = m0;
         a.mhi = M - m0 < mb ? M : m0 + mb;
@@ -104,6 +111,9 @@ void orthoconv_bwd_weights_ukernel_16x6__avx2_mblk(size_t M, size_t K, size_t N,
           a.x = x + k0 + kk;
           a.k0 = orthoconv_avx2_ops_tail(kb - kk);
           a.k1 = orthoconv_avx2_ops_tail(kb - kk > 8 ? kb - kk - 8 : 0);
+          /* the first m block adds to zeros: no memset of the totals */
+          a.tin = m0 == 0 ? bw_zeros : &tot[0][kk];
+          a.tin_ld = m0 == 0 ? 0 : BW_KC;
           bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
         }
       }

@@ -17,7 +17,6 @@
  * twice the code of every tile instance).
  * N > 12 trainable filters: X goes through L2 once per 12 of them. */
 #include "frozen.h"
-#include <string.h>
 #include "ukernel_decls.h"
 #include "avx512_ops.h"
 
@@ -26,12 +25,16 @@
 #define BW_KC 256 /* largest k block: 12 KiB of totals on the stack (a call may use 16) */
 #define BW_KV(nt) ((nt) <= 6 ? 4 : 2) /* vectors of 16 k per tile */
 
+static const float bw_zeros[64];
+
 typedef struct bw_args {
   size_t M, mlo, mhi, ldx, lddy, pfd;
   const float *x, *dy; /* x at column k of the tile, dy at row 0 */
   const size_t *cols;
   __mmask16 km[4]; /* masks of the tile's vectors (K tail) */
   int pf;
+  const float *tin; /* the totals a tile adds to: its own, or zeros (bw_zeros) */
+  size_t tin_ld;    /* their row stride: BW_KC, or 0 for the zeros */
 } bw_args;
 
 /* tot[j][0..16 KV) += sum over rows [mlo, mhi) of x[m][k..k+16 KV) dy[m][cols[j]];
@@ -74,8 +77,9 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const bw_ar
 #pragma GCC unroll 12
   for (int j = 0; j < NT; j++) {
     float *t = tot + (size_t)j * BW_KC;
+    const float *ti = a->tin + (size_t)j * a->tin_ld;
 #pragma GCC unroll 4
-    for (int v = 0; v < KV; v++) _mm512_storeu_ps(t + 16 * v, _mm512_add_ps(_mm512_loadu_ps(t + 16 * v), acc[j][v]));
+    for (int v = 0; v < KV; v++) _mm512_storeu_ps(t + 16 * v, _mm512_add_ps(_mm512_loadu_ps(ti + 16 * v), acc[j][v]));
   }
 }
 
@@ -153,6 +157,10 @@ static void bw_store_rows(const float tot[BW_NT][BW_KC], size_t nt, const size_t
 void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t N,
     const float *x, size_t ldx, const float *dy, size_t lddy,
     const unsigned char *trainable, float *dw, float *dbias, const int *t) {
+  if (M == 0) { /* no m block: nothing would start the totals */
+    orthoconv_priv_bwd_weights_zero_all(K, N, dw, dbias);
+    return;
+  }
   const size_t kc = t[0] >= 32 && t[0] <= BW_KC ? (size_t)t[0] & ~(size_t)31 : BW_KC;
   const size_t mb = t[1] >= 1 ? (size_t)t[1] : 64;
   size_t trained = N;
@@ -190,7 +198,6 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     const size_t kcc = kc < kw ? kw : kc / kw * kw;
     for (size_t k0 = 0; k0 < K; k0 += kcc) {
       const size_t kb = K - k0 < kcc ? K - k0 : kcc;
-      for (size_t j = 0; j < nt; j++) memset(tot[j], 0, ((kb + kw - 1) / kw * kw) * sizeof(float));
       for (size_t m0 = 0; m0 < M; m0 += mb) {
         a.mlo = m0;
         a.mhi = M - m0 < mb ? M : m0 + mb;
@@ -198,6 +205,10 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
           a.x = x + k0 + kk;
           for (size_t v = 0; v < 4; v++)
             a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
+          /* the first m block adds to zeros: no memset of the totals (its rep
+           * stos was a third of an M = 1 call) */
+          a.tin = m0 == 0 ? bw_zeros : &tot[0][kk];
+          a.tin_ld = m0 == 0 ? 0 : BW_KC;
           bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
         }
       }

@@ -10,6 +10,11 @@ void orthoconv_priv_bwd_weights_zero_frozen(size_t K, size_t N, const unsigned c
   }
 }
 
+void orthoconv_priv_bwd_weights_zero_all(size_t K, size_t N, float *dw, float *dbias) {
+  for (size_t i = 0; i < K * N; i++) dw[i] = 0.0f;
+  for (size_t n = 0; dbias && n < N; n++) dbias[n] = 0.0f;
+}
+
 void orthoconv_priv_bwd_weights_bias(size_t M, size_t mb, const float *dy, size_t lddy, const size_t *cols,
     size_t nt, float *dbias) {
   float tot[16] = { 0 }, s[16];

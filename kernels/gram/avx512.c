@@ -68,12 +68,10 @@ typedef void gram_blk_fn(size_t, size_t, const float *, size_t, size_t, __mmask1
       __mmask16 cm, float tot[16][16]) {                                            \
     gram_blk(NR, K, N, w, i0, j0, cm, tot);                                         \
   }
-/* A block of 9 to 15 filters runs as 8 and the rest: two passes over W for it,
- * and 7 instances (7.5 KB of code) fewer. */
-GRAM_BLK(1) GRAM_BLK(2) GRAM_BLK(3) GRAM_BLK(4) GRAM_BLK(5) GRAM_BLK(6) GRAM_BLK(7) GRAM_BLK(8) GRAM_BLK(16)
-static gram_blk_fn *const gram_blks[8] = {
-  gram_blk_1, gram_blk_2, gram_blk_3, gram_blk_4, gram_blk_5, gram_blk_6, gram_blk_7, gram_blk_8,
-};
+/* A block of 5 to 15 filters runs as 8 or 4 and the rest: two passes over W for
+ * it, and 10 instances (10 KB of code) fewer. */
+GRAM_BLK(1) GRAM_BLK(2) GRAM_BLK(3) GRAM_BLK(4) GRAM_BLK(8) GRAM_BLK(16)
+static gram_blk_fn *const gram_blks[4] = { gram_blk_1, gram_blk_2, gram_blk_3, gram_blk_4 };
 
 void orthoconv_gram_ukernel_16x16__avx512_syrk(size_t K, size_t N, const float *w, float *g,
     const int *t) {
@@ -84,12 +82,13 @@ void orthoconv_gram_ukernel_16x16__avx512_syrk(size_t K, size_t N, const float *
     for (size_t j0 = i0; j0 < N; j0 += 16) {
       const size_t nj = N - j0 < 16 ? N - j0 : 16;
       const __mmask16 cm = orthoconv_avx512_ops_tail(nj);
-      if (ni == 16) {
-        gram_blk_16(K, N, w, i0, j0, cm, tot);
-      } else {
-        const size_t lo = ni > 8 ? 8 : ni;
-        gram_blks[lo - 1](K, N, w, i0, j0, cm, tot);
-        if (ni > 8) gram_blks[ni - 9](K, N, w, i0 + 8, j0, cm, tot + 8);
+      size_t done = 0;
+      if (ni == 16) gram_blk_16(K, N, w, i0, j0, cm, tot), done = 16;
+      else if (ni >= 8) gram_blk_8(K, N, w, i0, j0, cm, tot), done = 8;
+      else if (ni > 4) gram_blk_4(K, N, w, i0, j0, cm, tot), done = 4;
+      for (; done < ni; done += 4) { /* the rest, 4 at a time */
+        const size_t r = ni - done < 4 ? ni - done : 4;
+        gram_blks[r - 1](K, N, w, i0 + done, j0, cm, tot + done);
       }
       for (size_t i = 0; i < ni; i++)
         for (size_t j = j0 == i0 ? i : 0; j < nj; j++)
