@@ -4,16 +4,17 @@
 
 static double sgn(double v) { return (v > 0) - (v < 0); }
 
-/* R and A for the kinds whose gradient is c W (G - I). */
+/* R and A for the kinds whose gradient is c W (G - I). R in four partial sums:
+ * one chain of N^2 dependent additions was 5% of a K = 1024, N = 10 call. */
 static double frobenius(size_t N, const float *g, double c, float strength, float *a) {
-  double r = 0.0;
+  double r[4] = { 0.0, 0.0, 0.0, 0.0 };
   for (size_t i = 0; i < N; i++)
     for (size_t j = 0; j < N; j++) {
       const double d = (double)g[i * N + j] - (i == j);
-      r += d * d;
+      r[j & 3] += d * d;
       if (a) a[i * N + j] = (float)(strength * c * d);
     }
-  return r;
+  return (r[0] + r[1]) + (r[2] + r[3]);
 }
 
 static double max_coherence(size_t N, const float *g, float strength, float *a) {
@@ -90,7 +91,9 @@ double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size
         return NAN;
       }
   }
-  if (a) memset(a, 0, N * N * sizeof(float));
+  /* the kinds that write only some entries of A start from zeros */
+  if (a && (kind == ORTHOCONV_REG_MC || kind == ORTHOCONV_REG_MIRROR_PAIRS || kind == ORTHOCONV_REG_KERAS_COLUMNS))
+    memset(a, 0, N * N * sizeof(float));
   switch (kind) {
   case ORTHOCONV_REG_SO:
     return frobenius(N, g, 4.0, strength, a);
