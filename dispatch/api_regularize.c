@@ -51,7 +51,8 @@ orthoconv_status orthoconv_regularize(orthoconv_regularizer kind, float strength
   const orthoconv_priv_choice cr = orthoconv_priv_select_in(table, cap, ORTHOCONV_OP_REG_GRAD, 0, K, N);
   cg.k->fn.gram(K, N, w, g, cg.t);
   /* SRIP's A = v (c v)^T has rank one: W A as (W v)(c v)^T, a fifth of the work
-   * at N = 10, by the helper of the ISA of the reg_grad kernel chosen. */
+   * at N = 10, by the helper of the ISA of the reg_grad kernel chosen; a then
+   * holds v and c v (2 N floats: it has N x N, and at least 400 on the stack). */
   const int rank1 = grad && kind == ORTHOCONV_REG_SRIP;
   const double r = orthoconv_priv_reg_maths(kind, strength, K, N, g, grad && !rank1 ? a : NULL,
                                             rank1 ? a : NULL, work);
