@@ -168,8 +168,8 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     for (size_t n = trained = 0; n < N; n++) trained += trainable[n] != 0;
   /* one chunk of every trainable filter, N <= 16: rows of dw are written whole */
   const int whole_rows = N <= 16 && trained >= 1 && trained <= BW_NT;
-  if (!whole_rows) orthoconv_priv_bwd_weights_zero_frozen(K, N, trainable, dw, dbias);
-  else orthoconv_priv_bwd_weights_zero_frozen(0, N, trainable, dw, dbias); /* K = 0: dbias only */
+  /* whole rows carry their frozen zeros: then only dbias's are left (no rows) */
+  orthoconv_priv_bwd_weights_zero_frozen(whole_rows ? 0 : K, N, trainable, dw, dbias);
   float tot[BW_NT][BW_KC];
   size_t cols[BW_NT];
   bw_args a;

@@ -462,9 +462,9 @@ static const int rf1_row[10][16] = {
   { 14, 14, 14, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15 },
 };
 
-typedef struct rank1_flat {
-  __m512 cv[RF_VECS + 1]; /* cv[n(l)] of vector i mod 5, zero in frozen lanes */
-  __mmask16 live[RF_VECS + 1];
+typedef struct rank1_flat { /* the columns of vector i repeat with i mod 5 (80 floats) */
+  __m512 cv[5];        /* cv[n(l)] of vector i mod 5, zero in frozen lanes */
+  __mmask16 live[5];
 } rank1_flat;
 
 OC_INLINE void rank1_flat_block(const rank1_flat *f, const float *w, __m512 vv, float *grad) {

@@ -37,14 +37,13 @@ static double dot(size_t n, const double *restrict a, const double *restrict b) 
  * The reduction is a chain of dependent steps, so the order is chosen for
  * latency: the reflector is applied unnormalized, H = I - beta v v^T, so that
  * A v waits for one square root, not for two and a division, and u = v
- * sqrt(beta) is formed off that chain. p: 2n scratch. */
+ * sqrt(beta) is formed off that chain. p: n scratch. */
 static void tridiagonalize(size_t n, double *restrict s, double *restrict d, double *restrict e,
     double *restrict p) {
-  double *restrict p2 = p + n; /* A v in two halves of the rows: two chains */
   e[0] = 0.0;
   for (size_t k = 0; k + 2 < n; k++) {
     double *restrict v = s + k * n; /* row k: x_k, then v_k, then u_k, at columns k+1 .. */
-    const size_t b = k + 1, m = n - b, h = b + m / 2;
+    const size_t b = k + 1, m = n - b;
     const double xx = dot(m, v + b, v + b);
     d[k] = v[k];
     if (xx == 0.0) { /* nothing beside the diagonal: H_k = I, u_k = 0 */
@@ -55,18 +54,13 @@ static void tridiagonalize(size_t n, double *restrict s, double *restrict d, dou
     v[b] = x1 - alpha; /* v = x - alpha e_1, |v|^2 = 2 (xx - alpha x1) */
     const double beta = 1.0 / (xx - alpha * x1);
     /* p = beta A v, as sums of the rows of the symmetric trailing block A */
-    for (size_t j = b; j < n; j++) p[j] = p2[j] = 0.0;
-    for (size_t i = b; i < h; i++) {
+    for (size_t j = b; j < n; j++) p[j] = 0.0;
+    for (size_t i = b; i < n; i++) {
       const double vi = v[i];
       const double *restrict ai = s + i * n;
       for (size_t j = b; j < n; j++) p[j] += vi * ai[j];
     }
-    for (size_t i = h; i < n; i++) {
-      const double vi = v[i];
-      const double *restrict ai = s + i * n;
-      for (size_t j = b; j < n; j++) p2[j] += vi * ai[j];
-    }
-    for (size_t j = b; j < n; j++) p[j] = beta * (p[j] + p2[j]);
+    for (size_t j = b; j < n; j++) p[j] *= beta;
     /* q = p - (beta / 2) (v^T p) v; A -= v q^T + q v^T */
     const double half = 0.5 * beta * dot(m, v + b, p + b);
     for (size_t j = b; j < n; j++) p[j] -= half * v[j];

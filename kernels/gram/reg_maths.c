@@ -48,12 +48,8 @@ static double spectral(size_t N, const float *g, float strength, float *a, float
   if (a)
     for (size_t i = 0; i < N; i++)
       for (size_t j = 0; j < N; j++) a[i * N + j] = (float)(c * v[i] * v[j]);
-  if (factors)
-    for (size_t i = 0; i < N; i++) {
-      factors[i] = (float)v[i];
-      /* NaN in G: NaN factors, so that W v and the gradient are NaN too */
-      factors[N + i] = isnan(lambda) ? NAN : (float)(c * v[i]);
-    }
+  if (factors) /* a NaN lambda comes with a NaN v (top_eigen), as A's entries do */
+    for (size_t i = 0; i < N; i++) factors[i] = (float)v[i], factors[N + i] = (float)(c * v[i]);
   return fabs(lambda);
 }
 
