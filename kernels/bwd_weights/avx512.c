@@ -11,7 +11,10 @@
  * block are prefetched into L2. So X streams through L2 once, every load hits
  * L2, and the sums restart from zero every block ((mb + M/mb) eps of error growth
  * instead of M eps). Totals live in a [filter][k] stack buffer, transposed into
- * dw at the end of each k block.
+ * dw at the end of each k block: at N = 10, 16 rows of dw are 10 whole vectors
+ * (plain stores), and with up to 8 trainable filters the transpose works on
+ * pairs of rows of 8 totals (24 shuffles instead of 64), which is what lets the
+ * cost of a call at small M fall with its frozen filters.
  * dbias: a scalar pass over dy's trainable columns, summed in the same m blocks
  * (it rode along the first tile once: the same additions in the same order, at
  * twice the code of every tile instance).
@@ -128,27 +131,125 @@ OC_INLINE void bw_transpose16(__m512 r[16]) {
   bw_blocks(8, t, r);
 }
 
+/* d[0 .. 16 NF) <- rows r[0..16) of NF floats each, laid end to end: vector f
+ * of the block (lanes 16 f .. 16 f + 15, row e / NF, column e % NF) gathers
+ * its <= 3 rows with one or two permutes. NF is a constant: r stays in
+ * registers and the index vectors are constants. */
+OC_INLINE void bw_flat_rows(const int NF, const __m512 r[16], float *d) {
+#pragma GCC unroll 16
+  for (int f = 0; f < NF; f++) {
+    const int ra = 16 * f / NF;
+    int lo[16], hi[16];
+    __mmask16 third = 0;
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; l++) {
+      const int e = 16 * f + l, rel = e / NF - ra, col = e % NF;
+      lo[l] = col + 16 * (rel & 1);
+      hi[l] = col;
+      if (rel == 2) third |= (__mmask16)(1u << l);
+    }
+    __m512 v = _mm512_permutex2var_ps(r[ra], _mm512_loadu_si512(lo), r[ra + 1 < 16 ? ra + 1 : 15]);
+    if (third) v = _mm512_mask_permutexvar_ps(v, third, _mm512_loadu_si512(hi), r[ra + 2 < 16 ? ra + 2 : 15]);
+    _mm512_storeu_ps(d + 16 * f, v);
+  }
+}
+
+/* Lane of total j (filter in chunk order), row k of a pair of rows (k0 = 2 i,
+ * k0 + 1) in bw_pairs's vector i. */
+#define BW_PAIR_LANE(j, k) (4 * ((j) >> 1) + 2 * ((k) & 1) + ((j) & 1))
+
+/* p[i] <- rows 2 i and 2 i + 1 of the 16 x 8 block a[0..8) (8 chunk totals of 16
+ * k), as 8 unpacks and two 4 x 4 transposes of 128-bit blocks: 24 shuffles
+ * where the 16 x 16 transpose takes 64. */
+OC_INLINE void bw_pairs(const __m512 a[8], __m512 p[8]) {
+  __m512 u[8], s[8];
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; g++) {
+    u[g] = _mm512_unpacklo_ps(a[2 * g], a[2 * g + 1]);     /* rows 4 q, 4 q + 1 */
+    u[4 + g] = _mm512_unpackhi_ps(a[2 * g], a[2 * g + 1]); /* rows 4 q + 2, 4 q + 3 */
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; h++) {
+    __m512 *v = u + 4 * h, *t = s + 4 * h;
+    t[0] = _mm512_shuffle_f32x4(v[0], v[1], 0x44);
+    t[1] = _mm512_shuffle_f32x4(v[0], v[1], 0xee);
+    t[2] = _mm512_shuffle_f32x4(v[2], v[3], 0x44);
+    t[3] = _mm512_shuffle_f32x4(v[2], v[3], 0xee);
+    p[h] = _mm512_shuffle_f32x4(t[0], t[2], 0x88);     /* q = 0 */
+    p[2 + h] = _mm512_shuffle_f32x4(t[0], t[2], 0xdd); /* q = 1 */
+    p[4 + h] = _mm512_shuffle_f32x4(t[1], t[3], 0x88);
+    p[6 + h] = _mm512_shuffle_f32x4(t[1], t[3], 0xdd);
+  }
+}
+
+/* At N = 10 with up to 8 trainable filters: 16 rows of dw are 10 vectors, each
+ * made from 2 pairs of rows by one zero-masked permute (zeros in the frozen
+ * columns) and written by a plain store. idx/live: per vector, from
+ * bw_pair_tables. */
+static void bw_store_pairs(const float tot[BW_NT][BW_KC], size_t nt, const __m512i idx[10],
+    const __mmask16 live[10], size_t kb, float *dw) {
+  for (size_t kk = 0; kk + 16 <= kb; kk += 16) {
+    __m512 a[8], p[8];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < 8; j++) a[j] = _mm512_maskz_loadu_ps(j < nt ? 0xffff : 0, tot[j] + kk);
+    bw_pairs(a, p);
+    float *d = dw + kk * 10;
+#pragma GCC unroll 10
+    for (int f = 0; f < 10; f++) {
+      const int pa = 16 * f / 10 / 2;
+      _mm512_storeu_ps(d + 16 * f, _mm512_maskz_permutex2var_ps(live[f], p[pa], idx[f], p[pa < 7 ? pa + 1 : 7]));
+    }
+  }
+}
+
+/* The permutes of bw_store_pairs for the chunk's columns cols[0..nt), built in
+ * vectors: 160 lanes of scalar divisions took 1 KiB of code and 0.1 us a call. */
+static void bw_pair_tables(size_t nt, const size_t *cols, __m512i idx[10], __mmask16 live[10]) {
+  int jof[16];
+  for (size_t c = 0; c < 16; c++) jof[c] = -1;
+  for (size_t j = 0; j < nt; j++) jof[cols[j]] = (int)j;
+  const __m512i tot_of = _mm512_loadu_si512(jof), one = _mm512_set1_epi32(1);
+  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+#pragma GCC unroll 1
+  for (int f = 0; f < 10; f++) {
+    const __m512i e = _mm512_add_epi32(lane, _mm512_set1_epi32(16 * f));
+    /* k = e / 10 ((205 e) >> 11 is exact for e < 1029), column e - 10 k */
+    const __m512i k = _mm512_srli_epi32(_mm512_mullo_epi32(e, _mm512_set1_epi32(205)), 11);
+    const __m512i j = _mm512_permutexvar_epi32(_mm512_sub_epi32(e, _mm512_mullo_epi32(k, _mm512_set1_epi32(10))), tot_of);
+    /* BW_PAIR_LANE(j, k) + 16 (pair of row k - first pair of vector f) */
+    __m512i x = _mm512_add_epi32(_mm512_slli_epi32(_mm512_srli_epi32(j, 1), 2), _mm512_and_si512(j, one));
+    x = _mm512_add_epi32(x, _mm512_slli_epi32(_mm512_and_si512(k, one), 1));
+    x = _mm512_add_epi32(x, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_srli_epi32(k, 1), _mm512_set1_epi32(16 * f / 10 / 2)), 4));
+    idx[f] = x;
+    live[f] = _mm512_cmpge_epi32_mask(j, _mm512_setzero_si512());
+  }
+}
+
 /* Rows k0 .. k0 + kb of dw from the totals of the one chunk that holds every
- * trainable filter (N <= 16): 16 k at a time, transposed in registers, each row
- * written whole by one masked store, zeros in the frozen columns. The scalar
- * scatter (and zeroing) it replaces was half of a K = 1024, N = 10 call at
- * M = 1 and a quarter at M = 49, and all of it did not shrink with frozen
- * filters. */
+ * trainable filter (N <= 16), 16 k at a time: the totals are laid out by column
+ * (zeros for frozen filters) and transposed in registers into 16 rows of dw.
+ * At N = 10 those 16 rows are 10 whole vectors, written by plain stores: a
+ * masked store per row (crossing a line 3 rows in 5) cost more than the whole
+ * transpose. Other N, and a K tail, store row by row. */
 static void bw_store_rows(const float tot[BW_NT][BW_KC], size_t nt, const size_t *cols, size_t N,
-    size_t kb, float *dw) {
-  int lane_of[16] = { 0 };
-  __mmask16 live = 0;
-  for (size_t j = 0; j < nt; j++) lane_of[cols[j]] = (int)j, live |= (__mmask16)(1u << cols[j]);
-  const __m512i pos = _mm512_loadu_si512(lane_of);
+    size_t klo, size_t kb, float *dw) {
+  const float *src[16];
+  __mmask16 have = 0;
+  for (size_t c = 0; c < 16; c++) src[c] = tot[0];
+  for (size_t j = 0; j < nt; j++) src[cols[j]] = tot[j], have |= (__mmask16)(1u << cols[j]);
   const __mmask16 row = orthoconv_avx512_ops_tail(N);
-  for (size_t kk = 0; kk < kb; kk += 16) {
+  for (size_t kk = klo; kk < kb; kk += 16) {
     __m512 r[16];
 #pragma GCC unroll 16
-    for (size_t j = 0; j < 16; j++) r[j] = j < nt ? _mm512_loadu_ps(tot[j] + kk) : _mm512_setzero_ps();
+    for (size_t c = 0; c < 16; c++) r[c] = _mm512_maskz_loadu_ps(have & (1u << c) ? 0xffff : 0, src[c] + kk);
     bw_transpose16(r);
     const size_t nr = kb - kk < 16 ? kb - kk : 16;
-    for (size_t i = 0; i < nr; i++)
-      _mm512_mask_storeu_ps(dw + (kk + i) * N, row, _mm512_maskz_permutexvar_ps(live, pos, r[i]));
+    float *d = dw + kk * N;
+    if (N == 10 && nr == 16) {
+      bw_flat_rows(10, r, d);
+      continue;
+    }
+    for (size_t i = 0; i < nr; i++) _mm512_mask_storeu_ps(d + i * N, row, r[i]);
   }
 }
 
@@ -189,6 +290,10 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     }
     if (nt == 0) break;
     const int contig = cols[nt - 1] - cols[0] == nt - 1;
+    const int pairs = whole_rows && N == 10 && nt <= 8;
+    __m512i pidx[10];
+    __mmask16 plive[10];
+    if (pairs) bw_pair_tables(nt, cols, pidx, plive);
     if (dbias) orthoconv_priv_bwd_weights_bias(M, mb, dy, lddy, cols, nt, dbias);
     /* A chunk of 6 filters or fewer has 64-k tiles: a k block tuned for 32-k tiles
      * (all 10 filters trainable) would run them half masked, twice as many passes
@@ -212,8 +317,14 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
           bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
         }
       }
+      if (pairs) {
+        const size_t kp = kb / 16 * 16; /* rows the pairs path writes */
+        bw_store_pairs(tot, nt, pidx, plive, kp, dw + k0 * N);
+        if (kp < kb) bw_store_rows(tot, nt, cols, N, kp, kb, dw + k0 * N);
+        continue;
+      }
       if (whole_rows) {
-        bw_store_rows(tot, nt, cols, N, kb, dw + k0 * N);
+        bw_store_rows(tot, nt, cols, N, 0, kb, dw + k0 * N);
         continue;
       }
       for (size_t kk = 0; kk < kb; kk++) {
