@@ -1,11 +1,12 @@
 /* AVX-512 backward weights: dw = X^T dy for trainable filters, 0 for frozen ones,
  * dbias from dy beside it.
  *
- * A tile is 32 k (2 vectors along a row of X) x 7 to 12 trainable filters, or
- * 64 k x up to 6: per row of X, 2 (4) loads of x, one broadcast of dy per filter
- * and 2 (4) FMAs per filter, so a frozen filter costs nothing (the filters of a
- * chunk are the trainable ones only) and a thinned chunk keeps the FMA density.
- * 24 accumulators + the x vectors + 1 broadcast fit 32 registers.
+ * A tile is 32 k (2 vectors along a row of X) x 7 to 12 trainable filters, and
+ * wider for fewer (BW_KV: 64 k x 6 up to 192 k x 1): per row of X, one load of
+ * x per vector, one broadcast of dy per filter and one FMA per vector and
+ * filter, so a frozen filter costs nothing (the filters of a chunk are the
+ * trainable ones only) and a thinned chunk keeps the FMA density.
+ * The accumulators + the x vectors + 1 broadcast fit 32 registers.
  * X is walked in blocks of mb rows: a tile sweeps the block's rows at 32
  * columns, then the next 32, and so on, while the same columns of the next
  * block are prefetched into L2. So X streams through L2 once, every load hits
@@ -26,35 +27,42 @@
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define BW_NT 12
 #define BW_KC 256 /* largest k block: 12 KiB of totals on the stack (a call may use 16) */
-#define BW_KV(nt) ((nt) <= 6 ? 4 : 2) /* vectors of 16 k per tile */
+/* Vectors of 16 k per tile: as many as the registers allow (accumulators + x
+ * vectors + a broadcast <= 32). X's rows are 4 KiB apart in the common case,
+ * so every row of a tile's columns falls in the same L1 sets, and streaming
+ * them from L2 costs per line 2.1, 1.3, 0.93 and 0.66 ns at 2, 4, 8 and 16
+ * consecutive lines a row (0.8 at any width with rows 4160 bytes apart;
+ * microbenchmark, Zen 5): the wider the tile, the fewer the filters' passes
+ * lose to that. */
+#define BW_KV(nt) ((nt) == 1 ? 12 : (nt) == 2 ? 8 : (nt) <= 4 ? 6 : (nt) == 5 ? 5 : (nt) == 6 ? 4 : 2)
+#define BW_KVMAX 12
 
-static const float bw_zeros[64];
+static const float bw_zeros[16 * BW_KVMAX];
 
 typedef struct bw_args {
   size_t M, mlo, mhi, ldx, lddy, pfd;
   const float *x, *dy; /* x at column k of the tile, dy at row 0 */
   const size_t *cols;
-  __mmask16 km[4]; /* masks of the tile's vectors (K tail) */
+  __mmask16 km[BW_KVMAX]; /* masks of the tile's vectors (K tail) */
   int pf;
   const float *tin; /* the totals a tile adds to: its own, or zeros (bw_zeros) */
   size_t tin_ld;    /* their row stride: BW_KC, or 0 for the zeros */
 } bw_args;
 
-/* tot[j][0..16 KV) += sum over rows [mlo, mhi) of x[m][k..k+16 KV) dy[m][cols[j]];
- * KV = 4 for chunks of up to 6
- * filters, so that a chunk thinned by frozen filters still does 20+ FMAs per
- * x load and prefetch, and its cost falls with its filter count. */
+/* tot[j][0..16 KV) += sum over rows [mlo, mhi) of x[m][k..k+16 KV) dy[m][cols[j]].
+ * KV grows as the chunk thins (BW_KV), so that its cost falls with its filter
+ * count: fewer passes over X, each reading more lines of a row. */
 OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const bw_args *a, float *tot) {
-  __m512 acc[BW_NT][4];
+  __m512 acc[BW_NT][BW_KVMAX];
   size_t col[BW_NT];
 #pragma GCC unroll 12
   for (int j = 0; j < NT; j++) {
-#pragma GCC unroll 4
+#pragma GCC unroll 12
     for (int v = 0; v < KV; v++) acc[j][v] = _mm512_setzero_ps();
     col[j] = a->cols[j];
   }
-  __mmask16 km[4];
-#pragma GCC unroll 4
+  __mmask16 km[BW_KVMAX];
+#pragma GCC unroll 12
   for (int v = 0; v < KV; v++) km[v] = a->km[v];
   const size_t ldx = a->ldx, lddy = a->lddy;
   const float *dy0 = a->dy + (CONTIG ? col[0] : 0);
@@ -64,16 +72,16 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const bw_ar
     /* Row pointers from m, not stepped: a step past the last row may overflow
      * (with M == 1 any row stride is valid). */
     const float *xr = a->x + m * ldx, *dr = dy0 + m * lddy;
-    __m512 xv[4];
-#pragma GCC unroll 4
+    __m512 xv[BW_KVMAX];
+#pragma GCC unroll 12
     for (int v = 0; v < KV; v++) xv[v] = _mm512_maskz_loadu_ps(km[v], xr + 16 * v);
     if (m < mpf)
-#pragma GCC unroll 4
+#pragma GCC unroll 12
       for (int v = 0; v < KV; v++) _mm_prefetch((const char *)(xr + a->pfd * ldx + 16 * v), _MM_HINT_T1);
 #pragma GCC unroll 12
     for (int j = 0; j < NT; j++) {
       const __m512 d = _mm512_set1_ps(dr[CONTIG ? (size_t)j : col[j]]);
-#pragma GCC unroll 4
+#pragma GCC unroll 12
       for (int v = 0; v < KV; v++) acc[j][v] = _mm512_fmadd_ps(xv[v], d, acc[j][v]);
     }
   }
@@ -81,7 +89,7 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const bw_ar
   for (int j = 0; j < NT; j++) {
     float *t = tot + (size_t)j * BW_KC;
     const float *ti = a->tin + (size_t)j * a->tin_ld;
-#pragma GCC unroll 4
+#pragma GCC unroll 12
     for (int v = 0; v < KV; v++) _mm512_storeu_ps(t + 16 * v, _mm512_add_ps(_mm512_loadu_ps(ti + 16 * v), acc[j][v]));
   }
 }
@@ -125,7 +133,7 @@ OC_INLINE void bw_transpose16(__m512 r[16]) {
     t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
   /* r[4 i + c], 128-bit block q: rows 4 i .. 4 i + 3 at column 4 q + c */
-#pragma GCC unroll 4
+#pragma GCC unroll 12
   for (int i = 0; i < 4; i++) {
     r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
     r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
@@ -168,7 +176,7 @@ OC_INLINE void bw_flat_rows(const int NF, const __m512 r[16], float *d) {
  * where the 16 x 16 transpose takes 64. */
 OC_INLINE void bw_pairs(const __m512 a[8], __m512 p[8]) {
   __m512 u[8], s[8];
-#pragma GCC unroll 4
+#pragma GCC unroll 12
   for (int g = 0; g < 4; g++) {
     u[g] = _mm512_unpacklo_ps(a[2 * g], a[2 * g + 1]);     /* rows 4 q, 4 q + 1 */
     u[4 + g] = _mm512_unpackhi_ps(a[2 * g], a[2 * g + 1]); /* rows 4 q + 2, 4 q + 3 */
@@ -300,8 +308,8 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     __mmask16 plive[10];
     if (pairs) bw_pair_tables(nt, cols, pidx, plive);
     if (dbias) orthoconv_priv_bwd_weights_bias(M, mb, dy, lddy, cols, nt, dbias);
-    /* A chunk of 6 filters or fewer has 64-k tiles: a k block tuned for 32-k tiles
-     * (all 10 filters trainable) would run them half masked, twice as many passes
+    /* A chunk of 6 filters or fewer has wider tiles: a k block tuned for 32-k
+     * tiles (all 10 filters trainable) would run them partly masked, more passes
      * over X (5 of 10 frozen took 1.3x the all-trainable time under such a profile).
      * The blocking changes no bit: each dw entry is the same sum over m. */
     const size_t kw = 16 * BW_KV(nt); /* k per tile */
@@ -313,7 +321,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
         a.mhi = M - m0 < mb ? M : m0 + mb;
         for (size_t kk = 0; kk < kb; kk += kw) {
           a.x = x + k0 + kk;
-          for (size_t v = 0; v < 4; v++)
+          for (size_t v = 0; v < BW_KVMAX; v++)
             a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
           /* the first m block adds to zeros: no memset of the totals (its rep
            * stos was a third of an M = 1 call) */
