@@ -80,14 +80,19 @@ orthoconv_status orthoconv_backward_weights_mt(const orthoconv_threadpool *pool,
   const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_WEIGHTS, M, K, N);
   size_t live = 0;
   for (size_t n = 0; n < N; n++) live += !trainable || trainable[n];
-  const size_t units = (K + BWD_WEIGHTS_KSTEP - 1) / BWD_WEIGHTS_KSTEP;
+  /* A chunk of exactly 5 trainable filters runs 80-k tiles on AVX-512
+   * (kernels/bwd_weights/avx512.c): a slice of 128 columns would end in a pass
+   * of 3 lines a row, 1.45x the time (8 slices of 128 at M = 3136: 317-337 us,
+   * of 320: 219-221). 320 = lcm(64, 80); the other ISAs' tiles divide it too. */
+  const size_t step = live % 12 == 5 ? 320 : BWD_WEIGHTS_KSTEP;
+  const size_t units = (K + step - 1) / step;
   const size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)live, units);
   /* On one thread, one call over all of K: each column of dw is one slice's, so
    * the slices change no bit, and they cost time (5 of 10 filters frozen at
    * M = 3136: 8 calls of 128 columns 260 us, one call of 1024 ~210: the kernel's
    * prefetch runs a k block ahead, and its widest tiles need the columns). */
   const int one = !pool || pool->threads == 1;
-  const size_t cols = one ? K : ((K + tasks - 1) / tasks + BWD_WEIGHTS_KSTEP - 1) / BWD_WEIGHTS_KSTEP * BWD_WEIGHTS_KSTEP;
+  const size_t cols = one ? K : ((K + tasks - 1) / tasks + step - 1) / step * step;
   const bwd_job j = { &c, M, K, N, cols, x, dy, NULL, ldx, lddy, trainable, dw, dbias, 0 };
   orthoconv_priv_parallel(pool, (K + cols - 1) / cols, weights_task, (void *)&j);
   return ORTHOCONV_OK;
