@@ -133,7 +133,7 @@ OC_INLINE void bw_transpose16(__m512 r[16]) {
     t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
   }
   /* r[4 i + c], 128-bit block q: rows 4 i .. 4 i + 3 at column 4 q + c */
-#pragma GCC unroll 12
+#pragma GCC unroll 4
   for (int i = 0; i < 4; i++) {
     r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
     r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
@@ -167,16 +167,13 @@ OC_INLINE void bw_flat_rows(const int NF, const __m512 r[16], float *d) {
   }
 }
 
-/* Lane of total j (filter in chunk order), row k of a pair of rows (k0 = 2 i,
- * k0 + 1) in bw_pairs's vector i. */
-#define BW_PAIR_LANE(j, k) (4 * ((j) >> 1) + 2 * ((k) & 1) + ((j) & 1))
-
 /* p[i] <- rows 2 i and 2 i + 1 of the 16 x 8 block a[0..8) (8 chunk totals of 16
  * k), as 8 unpacks and two 4 x 4 transposes of 128-bit blocks: 24 shuffles
- * where the 16 x 16 transpose takes 64. */
+ * where the 16 x 16 transpose takes 64. Total j of row k sits in lane
+ * 4 (j >> 1) + 2 (k & 1) + (j & 1) of p[k / 2]. */
 OC_INLINE void bw_pairs(const __m512 a[8], __m512 p[8]) {
   __m512 u[8], s[8];
-#pragma GCC unroll 12
+#pragma GCC unroll 4
   for (int g = 0; g < 4; g++) {
     u[g] = _mm512_unpacklo_ps(a[2 * g], a[2 * g + 1]);     /* rows 4 q, 4 q + 1 */
     u[4 + g] = _mm512_unpackhi_ps(a[2 * g], a[2 * g + 1]); /* rows 4 q + 2, 4 q + 3 */
@@ -229,7 +226,7 @@ static void bw_pair_tables(size_t nt, const size_t *cols, __m512i idx[10], __mma
     /* k = e / 10 ((205 e) >> 11 is exact for e < 1029), column e - 10 k */
     const __m512i k = _mm512_srli_epi32(_mm512_mullo_epi32(e, _mm512_set1_epi32(205)), 11);
     const __m512i j = _mm512_permutexvar_epi32(_mm512_sub_epi32(e, _mm512_mullo_epi32(k, _mm512_set1_epi32(10))), tot_of);
-    /* BW_PAIR_LANE(j, k) + 16 (pair of row k - first pair of vector f) */
+    /* bw_pairs's lane of (j, k), + 16 if row k is in the second pair */
     __m512i x = _mm512_add_epi32(_mm512_slli_epi32(_mm512_srli_epi32(j, 1), 2), _mm512_and_si512(j, one));
     x = _mm512_add_epi32(x, _mm512_slli_epi32(_mm512_and_si512(k, one), 1));
     x = _mm512_add_epi32(x, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_srli_epi32(k, 1), _mm512_set1_epi32(16 * f / 10 / 2)), 4));
@@ -321,7 +318,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
         a.mhi = M - m0 < mb ? M : m0 + mb;
         for (size_t kk = 0; kk < kb; kk += kw) {
           a.x = x + k0 + kk;
-          for (size_t v = 0; v < BW_KVMAX; v++)
+          for (size_t v = 0; v < kw / 16; v++) /* the tile's vectors */
             a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
           /* the first m block adds to zeros: no memset of the totals (its rep
            * stos was a third of an M = 1 call) */
