@@ -5,6 +5,7 @@
 #include "check.h"
 #include "init.h"
 #include "parallel.h"
+#include "bwd_weights/tiles.h"
 
 typedef struct bwd_job {
   const orthoconv_priv_choice *c;
@@ -14,6 +15,7 @@ typedef struct bwd_job {
   const unsigned char *trainable;
   float *out, *dbias;
   size_t ldo;
+  size_t units, tasks; /* weights: slices of step columns, and the tasks they go to */
 } bwd_job;
 
 static void data_task(void *arg, size_t i) {
@@ -35,7 +37,7 @@ orthoconv_status orthoconv_backward_data_mt(const orthoconv_threadpool *pool, si
   const size_t mr = c.k->mr;
   const size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
   const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
-  const bwd_job j = { &c, M, K, N, rows, NULL, dy, w, 0, lddy, NULL, dx, NULL, lddx };
+  const bwd_job j = { &c, M, K, N, rows, NULL, dy, w, 0, lddy, NULL, dx, NULL, lddx, 0, 0 };
   orthoconv_priv_parallel(pool, (M + rows - 1) / rows, data_task, (void *)&j);
   return ORTHOCONV_OK;
 }
@@ -45,12 +47,16 @@ orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const flo
   return orthoconv_backward_data_mt(NULL, M, K, N, dy, lddy, w, dx, lddx);
 }
 
-/* Columns of X per task: a multiple of the widest tile along k (64). */
-#define BWD_WEIGHTS_KSTEP 64
+/* Task i's first column of X: the slices go to the tasks in order, as evenly as
+ * whole slices allow; the last slice ends at K. */
+static size_t weights_cut(const bwd_job *j, size_t i) {
+  const size_t k = i * j->units / j->tasks * j->step;
+  return k < j->K ? k : j->K;
+}
 
 static void weights_task(void *arg, size_t i) {
   const bwd_job *j = arg;
-  const size_t k0 = i * j->step, kk = j->K - k0 < j->step ? j->K - k0 : j->step;
+  const size_t k0 = weights_cut(j, i), kk = weights_cut(j, i + 1) - k0;
   /* With M == 0, x may be NULL (it spans nothing) and may not be offset. */
   const float *x = j->M ? j->a + k0 : j->a;
   j->c->k->fn.bwd_weights(j->M, kk, j->N, x, j->lda, j->dy, j->lddy, j->trainable, j->out + k0 * j->N,
@@ -80,21 +86,18 @@ orthoconv_status orthoconv_backward_weights_mt(const orthoconv_threadpool *pool,
   const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_WEIGHTS, M, K, N);
   size_t live = 0;
   for (size_t n = 0; n < N; n++) live += !trainable || trainable[n];
-  /* A chunk of exactly 5 trainable filters runs 80-k tiles on AVX-512
-   * (kernels/bwd_weights/avx512.c): a slice of 128 columns would end in a pass
-   * of 3 lines a row, 1.45x the time (8 slices of 128 at M = 3136: 317-337 us,
-   * of 320: 219-221). 320 = lcm(64, 80); the other ISAs' tiles divide it too. */
-  const size_t step = live % 12 == 5 ? 320 : BWD_WEIGHTS_KSTEP;
-  const size_t units = (K + step - 1) / step;
-  const size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)live, units);
+  const size_t step = orthoconv_priv_bwd_weights_kstep(c.k->isa, live);
+  /* Reading X costs about as much as 4 filters' FMAs (M = 3136 on one core: 1
+   * trainable filter takes 0.43x the time of 10), so a thin chunk still splits. */
+  const double cost = 2.0 * (double)M * (double)K * (double)(live + 4);
   /* On one thread, one call over all of K: each column of dw is one slice's, so
    * the slices change no bit, and they cost time (5 of 10 filters frozen at
    * M = 3136: 8 calls of 128 columns 260 us, one call of 1024 ~210: the kernel's
    * prefetch runs a k block ahead, and its widest tiles need the columns). */
   const int one = !pool || pool->threads == 1;
-  const size_t cols = one ? K : ((K + tasks - 1) / tasks + step - 1) / step * step;
-  const bwd_job j = { &c, M, K, N, cols, x, dy, NULL, ldx, lddy, trainable, dw, dbias, 0 };
-  orthoconv_priv_parallel(pool, (K + cols - 1) / cols, weights_task, (void *)&j);
+  const size_t units = (K + step - 1) / step, tasks = one ? 1 : orthoconv_priv_task_count(cost, units);
+  const bwd_job j = { &c, M, K, N, step, x, dy, NULL, ldx, lddy, trainable, dw, dbias, 0, units, tasks };
+  orthoconv_priv_parallel(pool, tasks, weights_task, (void *)&j);
   return ORTHOCONV_OK;
 }
 

@@ -1,14 +1,14 @@
 /* AVX-512 backward weights: dw = X^T dy for trainable filters, 0 for frozen ones,
  * dbias from dy beside it.
  *
- * A tile is 32 k (2 vectors along a row of X) x 7 to 12 trainable filters, and
- * wider for fewer (BW_KV: 64 k x 6 up to 192 k x 1): per row of X, one load of
- * x per vector, one broadcast of dy per filter and one FMA per vector and
+ * A tile is 48 k (3 vectors along a row of X) x 8 to 10 trainable filters, 32 k
+ * x 7, 11 or 12, and wider for fewer (BW_KV: 64 k x 6 up to 192 k x 1): per row
+ * of X, one load of x per vector, one broadcast of dy per filter and one FMA per vector and
  * filter, so a frozen filter costs nothing (the filters of a chunk are the
  * trainable ones only) and a thinned chunk keeps the FMA density.
  * The accumulators + the x vectors + 1 broadcast fit 32 registers.
- * X is walked in blocks of mb rows: a tile sweeps the block's rows at 32
- * columns, then the next 32, and so on, while the same columns of the next
+ * X is walked in blocks of mb rows: a tile sweeps the block's rows at its
+ * columns, then the next ones, and so on, while the same columns of the next
  * block are prefetched into L2. So X streams through L2 once, every load hits
  * L2, and the sums restart from zero every block ((mb + M/mb) eps of error growth
  * instead of M eps). Totals live in a [filter][k] stack buffer, transposed into
@@ -21,11 +21,12 @@
  * twice the code of every tile instance).
  * N > 12 trainable filters: X goes through L2 once per 12 of them. */
 #include "frozen.h"
+#include "tiles.h"
 #include "ukernel_decls.h"
 #include "avx512_ops.h"
 
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
-#define BW_NT 12
+#define BW_NT ORTHOCONV_BW512_NT
 #define BW_KC 256 /* largest k block: 12 KiB of totals on the stack (a call may use 16) */
 /* Vectors of 16 k per tile: as many as the registers allow (accumulators + x
  * vectors + a broadcast <= 32). X's rows are 4 KiB apart in the common case,
@@ -33,8 +34,11 @@
  * them from L2 costs per line 2.1, 1.3, 0.93 and 0.66 ns at 2, 4, 8 and 16
  * consecutive lines a row (0.8 at any width with rows 4160 bytes apart;
  * microbenchmark, Zen 5): the wider the tile, the fewer the filters' passes
- * lose to that. */
-#define BW_KV(nt) ((nt) == 1 ? 12 : (nt) == 2 ? 8 : (nt) <= 4 ? 6 : (nt) == 5 ? 5 : (nt) == 6 ? 4 : 2)
+ * lose to that. 8 to 10 filters take 3 vectors (30 accumulators at 10: the
+ * compiler spills a little, and 10 filters at M = 3136 ran 386-397 -> 342-347 us
+ * against 2, M = 49 5.39-5.47 -> 5.55). The widths are in tiles.h, which the
+ * threaded call reads to cut K into whole tiles. */
+#define BW_KV(nt) ORTHOCONV_BW512_KV(nt)
 #define BW_KVMAX 12
 
 static const float bw_zeros[16 * BW_KVMAX];
@@ -103,13 +107,23 @@ typedef void bw_tile_fn(const bw_args *, float *);
  * instances were no faster (M = 49 and 3136, 5 of 10 frozen), at 6 KiB of code.
  * From 7 filters the indices would spill: contiguous chunks keep their own. */
 BW_TILE(1, 0) BW_TILE(2, 0) BW_TILE(3, 0) BW_TILE(4, 0) BW_TILE(5, 0) BW_TILE(6, 0)
-BW_TILES(7) BW_TILES(8) BW_TILES(9) BW_TILES(10) BW_TILES(11) BW_TILES(12)
+BW_TILES(7) BW_TILES(8) BW_TILES(9) BW_TILES(10) BW_TILES(12)
+/* 11 filters run as 12 with the last one twice (12/11 of the FMAs, for a chunk
+ * no layer of ours has, and 2 KiB of code less): the stores read 11 totals. */
+static void bw_tile_11_0(const bw_args *a, float *tot) {
+  size_t cols[BW_NT];
+  for (int j = 0; j < 11; j++) cols[j] = a->cols[j];
+  cols[11] = cols[10];
+  bw_args b = *a;
+  b.cols = cols;
+  bw_tile_12_0(&b, tot);
+}
 #define BW_ROW(NT) { bw_tile_##NT##_0, bw_tile_##NT##_1 }
 #define BW_ROW1(NT) { bw_tile_##NT##_0, bw_tile_##NT##_0 }
 /* [nt - 1][contig] */
 static bw_tile_fn *const bw_tiles[BW_NT][2] = {
   BW_ROW1(1), BW_ROW1(2), BW_ROW1(3), BW_ROW1(4), BW_ROW1(5), BW_ROW1(6),
-  BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW(11), BW_ROW(12),
+  BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW1(11), BW_ROW(12),
 };
 
 /* out[i], out[i + d] <- the even, then the odd 128-bit blocks of in[i] and
