@@ -47,10 +47,12 @@ orthoconv_status orthoconv_backward_data(size_t M, size_t K, size_t N, const flo
   return orthoconv_backward_data_mt(NULL, M, K, N, dy, lddy, w, dx, lddx);
 }
 
-/* Task i's first column of X: the slices go to the tasks in order, as evenly as
- * whole slices allow; the last slice ends at K. */
+/* Task i's first column of X: the slices go to the tasks in order, the first
+ * units % tasks tasks one more (no product here can overflow); the last slice
+ * ends at K. */
 static size_t weights_cut(const bwd_job *j, size_t i) {
-  const size_t k = i * j->units / j->tasks * j->step;
+  const size_t per = j->units / j->tasks, extra = j->units % j->tasks;
+  const size_t k = (i * per + (i < extra ? i : extra)) * j->step;
   return k < j->K ? k : j->K;
 }
 
