@@ -56,6 +56,19 @@ static size_t weights_cut(const bwd_job *j, size_t i) {
   return k < j->K ? k : j->K;
 }
 
+/* Columns of X per slice for the variant of isa and live trainable filters: a
+ * multiple of every chunk's tile width (the AVX-512 chunks are whole ones of 12
+ * filters, then the rest; the other variants' tiles are 16 k or less), and at
+ * least 64, so that a slice reads at least 4 lines of each row of X. */
+static size_t weights_step(orthoconv_isa isa, size_t live) {
+  size_t w = 16;
+  if (isa == ORTHOCONV_ISA_AVX512 && live) {
+    if (live >= ORTHOCONV_BW512_NT) w = orthoconv_priv_lcm(w, 16 * (size_t)ORTHOCONV_BW512_KV(ORTHOCONV_BW512_NT));
+    if (live % ORTHOCONV_BW512_NT) w = orthoconv_priv_lcm(w, 16 * (size_t)ORTHOCONV_BW512_KV(live % ORTHOCONV_BW512_NT));
+  }
+  return (64 + w - 1) / w * w;
+}
+
 static void weights_task(void *arg, size_t i) {
   const bwd_job *j = arg;
   const size_t k0 = weights_cut(j, i), kk = weights_cut(j, i + 1) - k0;
@@ -88,7 +101,7 @@ orthoconv_status orthoconv_backward_weights_mt(const orthoconv_threadpool *pool,
   const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_WEIGHTS, M, K, N);
   size_t live = 0;
   for (size_t n = 0; n < N; n++) live += !trainable || trainable[n];
-  const size_t step = orthoconv_priv_bwd_weights_kstep(c.k->isa, live);
+  const size_t step = weights_step(c.k->isa, live);
   /* Reading X costs about as much as 4 filters' FMAs (M = 3136 on one core: 1
    * trainable filter takes 0.43x the time of 10), so a thin chunk still splits. */
   const double cost = 2.0 * (double)M * (double)K * (double)(live + 4);

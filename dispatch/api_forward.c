@@ -125,15 +125,6 @@ static orthoconv_status check_weights(size_t K, size_t N, const float *w, const 
   return orthoconv_priv_check(b, 2);
 }
 
-static size_t gcd(size_t a, size_t b) {
-  while (b) {
-    const size_t r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
-}
-
 orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, const float *bias,
     orthoconv_activation act, orthoconv_layer **out) {
   if (!out || !act_valid(act)) return ORTHOCONV_EINVAL;
@@ -152,7 +143,7 @@ orthoconv_status orthoconv_layer_create(size_t K, size_t N, const float *w, cons
     orthoconv_priv_fwd_resolve(bound[mc].k, bound[mc].t, M, K);
     if (bound[mc].k->wlayout == ORTHOCONV_W_K16) {
       const size_t nr = bound[mc].k->nr;
-      unit = unit ? unit / gcd(unit, nr) * nr : nr;
+      unit = unit ? orthoconv_priv_lcm(unit, nr) : nr;
     }
     if (bound[mc].k->wlayout == ORTHOCONV_W_PANEL && !panel_nr && N > bound[mc].k->nr) panel_nr = bound[mc].k->nr;
   }

@@ -21,3 +21,13 @@ size_t orthoconv_priv_task_count(double flops, size_t units) {
   if (n > units) n = units;
   return n ? n : 1;
 }
+
+size_t orthoconv_priv_lcm(size_t a, size_t b) {
+  size_t x = a, y = b;
+  while (y) {
+    const size_t r = x % y;
+    x = y;
+    y = r;
+  }
+  return a / x * b;
+}

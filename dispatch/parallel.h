@@ -16,4 +16,7 @@ void orthoconv_priv_parallel(const orthoconv_threadpool *pool, size_t count, ort
  * pool thread (~5-20 us) by far and small calls stay whole. */
 #define ORTHOCONV_TASK_FLOPS 4e6
 size_t orthoconv_priv_task_count(double flops, size_t units);
+/* The least common multiple of a, b >= 1: a size that holds whole tiles of both
+ * (W padded for several kernels, K cut for several chunk widths). */
+size_t orthoconv_priv_lcm(size_t a, size_t b);
 #endif

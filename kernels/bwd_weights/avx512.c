@@ -107,23 +107,16 @@ typedef void bw_tile_fn(const bw_args *, float *);
  * instances were no faster (M = 49 and 3136, 5 of 10 frozen), at 6 KiB of code.
  * From 7 filters the indices would spill: contiguous chunks keep their own. */
 BW_TILE(1, 0) BW_TILE(2, 0) BW_TILE(3, 0) BW_TILE(4, 0) BW_TILE(5, 0) BW_TILE(6, 0)
+/* 11 filters run the 12-filter tile with the last column twice (the driver
+ * sets cols[11]): 12/11 of the FMAs, for a chunk no layer of ours has, and 2 KiB
+ * of code less. The stores read 11 totals. */
 BW_TILES(7) BW_TILES(8) BW_TILES(9) BW_TILES(10) BW_TILES(12)
-/* 11 filters run as 12 with the last one twice (12/11 of the FMAs, for a chunk
- * no layer of ours has, and 2 KiB of code less): the stores read 11 totals. */
-static void bw_tile_11_0(const bw_args *a, float *tot) {
-  size_t cols[BW_NT];
-  for (int j = 0; j < 11; j++) cols[j] = a->cols[j];
-  cols[11] = cols[10];
-  bw_args b = *a;
-  b.cols = cols;
-  bw_tile_12_0(&b, tot);
-}
 #define BW_ROW(NT) { bw_tile_##NT##_0, bw_tile_##NT##_1 }
 #define BW_ROW1(NT) { bw_tile_##NT##_0, bw_tile_##NT##_0 }
 /* [nt - 1][contig] */
 static bw_tile_fn *const bw_tiles[BW_NT][2] = {
   BW_ROW1(1), BW_ROW1(2), BW_ROW1(3), BW_ROW1(4), BW_ROW1(5), BW_ROW1(6),
-  BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), BW_ROW1(11), BW_ROW(12),
+  BW_ROW(7), BW_ROW(8), BW_ROW(9), BW_ROW(10), { bw_tile_12_0, bw_tile_12_0 }, BW_ROW(12),
 };
 
 /* out[i], out[i + d] <- the even, then the odd 128-bit blocks of in[i] and
@@ -313,6 +306,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
       next++;
     }
     if (nt == 0) break;
+    if (nt == 11) cols[11] = cols[10]; /* the 12-filter tile's twelfth column */
     const int contig = cols[nt - 1] - cols[0] == nt - 1;
     const int pairs = whole_rows && N == 10 && nt <= 8;
     __m512i pidx[10];

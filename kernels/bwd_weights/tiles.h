@@ -3,17 +3,10 @@
  * tiles: a slice that ends in a part of a tile pays for all of it. */
 #ifndef ORTHOCONV_BWD_WEIGHTS_TILES_H
 #define ORTHOCONV_BWD_WEIGHTS_TILES_H
-#include <stddef.h>
-#include "orthoconv.h"
 
 #define ORTHOCONV_BW512_NT 12 /* trainable filters per chunk */
 /* vectors of 16 k per tile, for a chunk of nt trainable filters (11 runs as 12:
  * the same width) */
 #define ORTHOCONV_BW512_KV(nt) \
   ((nt) == 1 ? 12 : (nt) == 2 ? 8 : (nt) <= 4 ? 6 : (nt) == 5 ? 5 : (nt) == 6 ? 4 : (nt) == 7 || (nt) > 10 ? 2 : 3)
-
-/* Columns of X per slice of a threaded call to the variant of isa, for live
- * trainable filters: a multiple of every chunk's tile width, and at least 64
- * (a slice reads at least 4 lines of each row of X). */
-size_t orthoconv_priv_bwd_weights_kstep(orthoconv_isa isa, size_t live);
 #endif
