@@ -161,9 +161,10 @@ run_tests() {
     # Real CPUID answers from an emulated CPU: dispatch must pick exactly that ISA.
     # (Not the torch suite: Python and libtorch under qemu would take far too long.)
     # ORTHOCONV_EXPECT_EXTS: the ISA extensions (bf16, VNNI) detection must find: none there.
-    ORTHOCONV_EXPECT_ISA=avx2 ORTHOCONV_EXPECT_EXTS= mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
+    # ORTHOCONV_TEST_EMULATED: the threads test keeps to its small shapes there.
+    ORTHOCONV_TEST_EMULATED=1 ORTHOCONV_EXPECT_ISA=avx2 ORTHOCONV_EXPECT_EXTS= mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
       --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
-    ORTHOCONV_EXPECT_ISA=scalar ORTHOCONV_EXPECT_EXTS= mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
+    ORTHOCONV_TEST_EMULATED=1 ORTHOCONV_EXPECT_ISA=scalar ORTHOCONV_EXPECT_EXTS= mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \
       --no-suite package --no-suite torch --wrapper 'qemu-x86_64 -cpu Nehalem' --timeout-multiplier 4
   fi
 
@@ -171,7 +172,7 @@ run_tests() {
     echo "== build (AArch64 cross, run under qemu-aarch64)"
     if setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=release -Dbench=disabled -Dtorch=disabled; then
       # qemu-aarch64's default CPU is "max": every extension (dot product, bf16, i8mm).
-      ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS="asimddp bf16 i8mm" mtest "AArch64 suite under qemu-aarch64" \
+      ORTHOCONV_TEST_EMULATED=1 ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS="asimddp bf16 i8mm" mtest "AArch64 suite under qemu-aarch64" \
         -C build-aarch64 --timeout-multiplier 4
       # Cores without them: the bf16 and int8 paths and dispatch must not use them.
       QEMU_CPU=cortex-a57 ORTHOCONV_EXPECT_ISA=neon ORTHOCONV_EXPECT_EXTS= mtest "AArch64 Cortex-A57 (no dotprod, bf16, i8mm)" \
@@ -186,7 +187,7 @@ run_tests() {
     echo "== build (AArch64 cross, UndefinedBehaviorSanitizer)"
     if setup build-aarch64-ubsan --cross-file cross/aarch64-linux-gnu.ini -Dbuildtype=debugoptimized \
         -Db_sanitize=undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all -Dbench=disabled -Dtools=false; then
-      ORTHOCONV_EXPECT_ISA=neon mtest "AArch64 UBSan suite under qemu-aarch64" -C build-aarch64-ubsan \
+      ORTHOCONV_TEST_EMULATED=1 ORTHOCONV_EXPECT_ISA=neon mtest "AArch64 UBSan suite under qemu-aarch64" -C build-aarch64-ubsan \
         --no-suite package --timeout-multiplier 4
     else
       bad_steps+=("aarch64 ubsan build") failed=$((failed + 1))
