@@ -96,9 +96,13 @@ static void m_zero_is_a_no_op(void) {
 
 int main(void) {
   static const size_t shapes[][3] = { { 1, 1024, 10 }, { 49, 1024, 10 }, { 3137, 1024, 10 }, { 7, 17, 33 }, { 2, 3, 1 }, { 50, 1025, 16 }, { 5, 100, 7 } };
+  /* Under qemu the large shape runs with one activation; the native run has them all. */
+  const int emulated = test_emulated();
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const int large = shapes[s][0] * shapes[s][1] * shapes[s][2] > 4000000;
     for (int act = 0; act <= ORTHOCONV_ACT_SOFTMAX; act++)
-      forward_case(shapes[s][0], shapes[s][1], shapes[s][2], (orthoconv_activation)act, act % 2);
+      if (!(emulated && large && act != ORTHOCONV_ACT_NONE))
+        forward_case(shapes[s][0], shapes[s][1], shapes[s][2], (orthoconv_activation)act, act % 2);
     backward_case(shapes[s][0], shapes[s][1], shapes[s][2]);
   }
   m_zero_is_a_no_op();

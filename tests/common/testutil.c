@@ -19,6 +19,11 @@ void test_fail(const char *fmt, ...) {
   }
 }
 
+int test_emulated(void) {
+  const char *e = getenv("ORTHOCONV_TEST_EMULATED");
+  return e && *e && strcmp(e, "0") != 0;
+}
+
 int test_finish(const char *name) {
   if (test_failures) printf("%s: %d checks failed\n", name, test_failures);
   else printf("%s: all checks passed\n", name);

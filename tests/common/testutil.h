@@ -15,6 +15,10 @@ void test_fail(const char *fmt, ...);
 /* Prints "name: N failed" and returns the process exit code. */
 int test_finish(const char *name);
 
+/* Nonzero when run.sh runs the suite under qemu (ORTHOCONV_TEST_EMULATED set, not
+ * "0"): every vector FMA is then a libm call, and tests keep to their small shapes. */
+int test_emulated(void);
+
 uint64_t test_rand_u64(void);
 void test_seed(uint64_t seed);
 /* Uniform in [-1, 1). */

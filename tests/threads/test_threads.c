@@ -216,15 +216,14 @@ int main(void) {
     { 784, 512, 64 }, { 3137, 65, 33 }, { 200, 2048, 128 }, { 513, 100, 1 }, { 64, 4096, 16 },
   };
   bad_input();
-  const char *emu = getenv("ORTHOCONV_TEST_EMULATED");
-  const int emulated = emu && *emu && strcmp(emu, "0") != 0;
+  const int emulated = test_emulated();
   const orthoconv_isa best = orthoconv_cpu_isa();
   unsigned isas = 0;
   for (int i = 0; i < 4; i++) {
     if (orthoconv_set_isa((orthoconv_isa)i) != ORTHOCONV_OK) continue;
     isas++;
     /* The scalar reference runs at about 1 GFLOP/s, and every ISA far slower under
-     * an emulator (run.sh sets ORTHOCONV_TEST_EMULATED; qemu's FMA is a libm call):
+     * an emulator (test_emulated()):
      * there, the shapes that still make several tasks but take under a second. */
     const int small_only = i == ORTHOCONV_ISA_SCALAR || emulated;
     size_t n = 0;
