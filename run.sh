@@ -163,7 +163,7 @@ run_tests() {
     # Not the kernels suite: it forces each ISA the CPU has by itself, so the native
     # run of the same binary covers all it would, at full speed.)
     # ORTHOCONV_EXPECT_EXTS: the ISA extensions (bf16, VNNI) detection must find: none there.
-    # ORTHOCONV_TEST_EMULATED: the threads test keeps to its small shapes there.
+    # ORTHOCONV_TEST_EMULATED (here and in the AArch64 runs): tests keep to small shapes.
     ORTHOCONV_TEST_EMULATED=1 ORTHOCONV_EXPECT_ISA=avx2 ORTHOCONV_EXPECT_EXTS= mtest "emulated Haswell (AVX2, no AVX-512)" -C build --no-rebuild \
       --no-suite package --no-suite torch --no-suite kernels --wrapper 'qemu-x86_64 -cpu Haswell' --timeout-multiplier 4
     ORTHOCONV_TEST_EMULATED=1 ORTHOCONV_EXPECT_ISA=scalar ORTHOCONV_EXPECT_EXTS= mtest "emulated Nehalem (no AVX)" -C build --no-rebuild \

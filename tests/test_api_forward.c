@@ -99,7 +99,7 @@ int main(void) {
   /* Under qemu the large shape runs with one activation; the native run has them all. */
   const int emulated = test_emulated();
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-    const int large = shapes[s][0] * shapes[s][1] * shapes[s][2] > 4000000;
+    const int large = shapes[s][0] * shapes[s][1] * shapes[s][2] > TEST_SMALL_MACS;
     for (int act = 0; act <= ORTHOCONV_ACT_SOFTMAX; act++)
       if (!(emulated && large && act != ORTHOCONV_ACT_NONE))
         forward_case(shapes[s][0], shapes[s][1], shapes[s][2], (orthoconv_activation)act, act % 2);

@@ -16,8 +16,10 @@ void test_fail(const char *fmt, ...);
 int test_finish(const char *name);
 
 /* Nonzero when run.sh runs the suite under qemu (ORTHOCONV_TEST_EMULATED set, not
- * "0"): every vector FMA is then a libm call, and tests keep to their small shapes. */
+ * "0"): every vector FMA is then a libm call, and tests keep to their small shapes,
+ * those of at most TEST_SMALL_MACS multiply-adds (under a second even there). */
 int test_emulated(void);
+#define TEST_SMALL_MACS 4000000u
 
 uint64_t test_rand_u64(void);
 void test_seed(uint64_t seed);

@@ -223,12 +223,11 @@ int main(void) {
     if (orthoconv_set_isa((orthoconv_isa)i) != ORTHOCONV_OK) continue;
     isas++;
     /* The scalar reference runs at about 1 GFLOP/s, and every ISA far slower under
-     * an emulator (test_emulated()):
-     * there, the shapes that still make several tasks but take under a second. */
+     * an emulator: there, the shapes that still make several tasks. */
     const int small_only = i == ORTHOCONV_ISA_SCALAR || emulated;
     size_t n = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-      if (small_only && shapes[s].M * shapes[s].K * shapes[s].N > 4000000) continue;
+      if (small_only && shapes[s].M * shapes[s].K * shapes[s].N > TEST_SMALL_MACS) continue;
       one_shape(&shapes[s]);
       n++;
     }
