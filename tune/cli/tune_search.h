@@ -24,7 +24,12 @@ typedef struct ts_result {
   char why[320];
 } ts_result;
 
-void ts_search(orthoconv_op op, unsigned cls, tc_case **cases, int ncases, const ts_opts *o, ts_result *r);
+/* cases: the class's shapes as timed (cold for the large-M classes). warm: the same
+ * shapes with caches warm, or NULL: a candidate timed cold must then also not lose
+ * to the default warm, side by side, so that a choice made for data streamed from
+ * DRAM never slows the same call on data the caller just touched. */
+void ts_search(orthoconv_op op, unsigned cls, tc_case **cases, tc_case **warm, int ncases, const ts_opts *o,
+    ts_result *r);
 /* "variant name=value ..." without the orthoconv_ prefix. */
 const char *ts_format(const orthoconv_priv_choice *c, char *buf, size_t size);
 #endif
