@@ -175,8 +175,9 @@ void ts_search(orthoconv_op op, unsigned cls, tc_case **cases, tc_case **warm, i
   r->rate_def = s.work / td.sec / 1e9;
   r->rate_best = s.work / tb.sec / 1e9;
   ts_format(&r->best, bn, sizeof bn);
+  const int wins = gain > r->noise && def_sec > 0;
   char warm_txt[48] = "";
-  if (gain > r->noise && def_sec > 0 && warm) {
+  if (wins && warm) {
     /* The cold win must not be a warm loss (stop 20 and 23: a backward-weights
      * blocking 13% faster cold ran 1.2-1.7x slower warm in the bench). */
     tt_result tdw, tbw;
@@ -191,7 +192,7 @@ void ts_search(orthoconv_op op, unsigned cls, tc_case **cases, tc_case **warm, i
     }
     snprintf(warm_txt, sizeof warm_txt, "; warm %+.0f%%, noise %.0f%%", 100 * gain_w, 100 * noise_w);
   }
-  if (gain > r->noise && def_sec > 0) {
+  if (wins) {
     r->chosen = r->best;
     r->rate_chosen = r->rate_best;
     snprintf(r->why, sizeof r->why, "%+.0f%% over the default, above noise %.0f%% (%d timed, %d rejected, %d skipped%s)",
