@@ -74,7 +74,7 @@ static void fwd_task(void *arg, size_t i) {
 }
 
 /* Rows per task that W packed on a task's stack needs to pay back its packing. */
-#define PACKING_TASK_ROWS 256 /* one block of rows the driver packs W for (X of the block in L2) */
+#define PACKING_TASK_ROWS 256 /* a few of the blocks of rows the driver packs W for */
 
 static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choice *c, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,

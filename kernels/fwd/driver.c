@@ -10,13 +10,14 @@
  *
  * A microkernel whose W layout (K16, or panels for more than one panel of
  * filters) is not given packed (orthoconv_forward: no layer, no allocation) gets
- * its W block packed here, on the stack, once per block of S rows: the order is
- * then S0 -> n0 -> k0 -> pack -> tiles of the S rows, S chosen so that the
- * block's X stays in L2 for the later k blocks. */
+ * its W block packed here, on the stack, once per block of rows (by the packing
+ * of the kernel's ISA, kernels/fwd/pack.h): the order is then m0 -> n0 -> k0 ->
+ * pack -> tiles, blocks of rows sized by packed_block_rows. */
 #include <stdint.h>
 #include "act/act.h"
 #include "cpu.h"
 #include "driver.h"
+#include "pack.h"
 
 /* The kernel's tunable i (kc, mb, pf in that order), or 0 if it has fewer. */
 static size_t tunable(const orthoconv_ukernel *k, const int *t, unsigned i) {
@@ -63,6 +64,27 @@ static size_t pick_mb(const orthoconv_ukernel *k, const int *t, size_t K) {
   return mb ? mb : k->mr;
 }
 
+/* Rows per block when W is packed on the stack once per block and k block: the
+ * tunable mb, raised to PACKED_BLOCK_ROWS, or to fewer where L2 could not then hold
+ * a block and the block prefetched while it runs in its half (the later k blocks
+ * of a block's rows read them from L2). Packing costs about 1 / rows of a block's
+ * work whatever K and N. Bigger blocks lost on the DRAM side: at K = 1024 N = 10
+ * on a 2 MiB L2 (Intel Xeon, orthoconv_forward, M = 50176 / 3136) X was read at
+ * 8.1 / 9.5 GB/s in blocks of 512 rows (X of a block filling L2), 8.7 / 10.3 in
+ * 256, 10.0 / 18.0 in 128, 10.3-10.7 / 18.9-19.4 in 64 and 10.5-10.6 / 17.4-17.9
+ * in 32 (packing), with W packed by the AVX-512 transpose; the layer read 11.5 /
+ * 21.0. Blocks sized for the last-level cache were twice as slow: each k block
+ * re-read its rows from L3 in short strided pieces. */
+#define PACKED_BLOCK_ROWS 64
+static size_t packed_block_rows(const orthoconv_ukernel *k, size_t mb, size_t K) {
+  const unsigned l2 = orthoconv_priv_cpu_get()->l2_kib ? orthoconv_priv_cpu_get()->l2_kib : 512;
+  size_t s = (size_t)l2 * 1024 / (16 * K); /* 2 blocks x s rows x 4 K bytes <= L2 / 2 */
+  if (s > PACKED_BLOCK_ROWS) s = PACKED_BLOCK_ROWS;
+  if (mb < s) mb = s;
+  mb = round_down(mb, k->mr);
+  return mb ? mb : k->mr;
+}
+
 void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t M, size_t K) {
   if (k->wlayout == ORTHOCONV_W_PANEL) return; /* its k block may depend on packing on the fly */
   if (k->ntunables > 0 && t[0] <= 0) {
@@ -73,23 +95,6 @@ void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t M, si
     t[0] = (int)pick_kc(k, M <= k->mr ? one : t, K, 0);
   }
   if (k->ntunables > 1 && t[1] <= 0) t[1] = (int)pick_mb(k, t, K);
-}
-
-/* K16 block: p[(kb * nr + n) * 16 + j] = W[k0 + 16 kb + j][n0 + n], zero past kl and nc.
- * Filter by filter, 16 k at a time (contiguous stores, no test per element):
- * 14% of the raw forward's time at M = 3136 went into an element-wise form with
- * tests, 9% with this one. */
-static void pack_k16_block(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
-    size_t nr, float *p) {
-  const size_t kbs = (kl + 15) / 16;
-  for (size_t kb = 0; kb < kbs; kb++, p += 16 * nr) {
-    const size_t rows = kl - 16 * kb < 16 ? kl - 16 * kb : 16;
-    if (rows < 16 || nc < nr)
-      for (size_t i = 0; i < 16 * nr; i++) p[i] = 0.0f;
-    const float *r = w + (k0 + 16 * kb) * N + n0;
-    for (size_t n = 0; n < nc; n++)
-      for (size_t j = 0; j < rows; j++) p[n * 16 + j] = r[j * N + n];
-  }
 }
 
 /* Panel block: p[k * nr + j] = W[k0 + k][n0 + j], zero past nc. */
@@ -139,20 +144,11 @@ static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf
   const size_t nr = k->nr, pfd = tunable(k, t, 2);
   const int lay = k->wlayout, on_stack = pack != NULL;
   const int given_panels = lay == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr;
+  orthoconv_pack_k16_block_fn *const pack_k16 = on_stack && lay == ORTHOCONV_W_K16 ? orthoconv_priv_pack_k16_block(k->isa) : NULL;
   orthoconv_act_rows_fn *rows_act = N > nr && act == ORTHOCONV_ACT_SOFTMAX ? orthoconv_priv_act_rows(k->isa) : NULL;
   const size_t kc = pick_kc(k, t, K, !on_stack ? 0 : lay == ORTHOCONV_W_K16 ? pack_floats / (16 * nr) * 16 : pack_floats / nr);
-  /* Rows per block; with W packed per block, enough that X of a block fills L2:
-   * the later k blocks of its rows then come from L2 (at K = 1024 N = 10 that is
-   * 256 rows, and the packing costs ~4% of the work). Blocks sized for the
-   * last-level cache were twice as slow: each k block then re-reads its rows from
-   * L3 in short strided pieces. */
   size_t mb = pick_mb(k, t, K);
-  if (on_stack) {
-    const unsigned l2 = orthoconv_priv_cpu_get()->l2_kib ? orthoconv_priv_cpu_get()->l2_kib : 512;
-    size_t s = (size_t)l2 * 256 / K; /* bytes / (4 K) */
-    s = s / k->mr * k->mr;
-    if (s > mb) mb = s;
-  }
+  if (on_stack) mb = packed_block_rows(k, mb, K);
   orthoconv_pf_cursor cur;
   orthoconv_fwd_tile tl;
   tl.ldx = ldx;
@@ -170,7 +166,7 @@ static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf
         tl.flags = (k0 == 0 ? ORTHOCONV_TILE_FIRST : 0u) | (k0 + tl.kc == K ? ORTHOCONV_TILE_LAST : 0u) |
                    (tl.nc == N ? ORTHOCONV_TILE_ROW : 0u);
         if (on_stack && lay == ORTHOCONV_W_K16) {
-          pack_k16_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
+          pack_k16(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
           tl.w = pack;
           tl.ldw = 16 * nr;
         } else if (on_stack) {
