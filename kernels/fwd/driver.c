@@ -138,7 +138,7 @@ static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm,
 
 /* pack: room for a W block packed on the fly (NULL when W comes packed or the
  * kernel reads it as given). */
-static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K, size_t N,
+__attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K, size_t N,
     const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy, float *pack, size_t pack_floats) {
   const size_t nr = k->nr, pfd = tunable(k, t, 2);

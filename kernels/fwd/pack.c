@@ -1,4 +1,5 @@
 #include <stdint.h>
+#include <string.h>
 #include "pack.h"
 #include "orthoconv_config.h"
 
@@ -38,8 +39,7 @@ void orthoconv_pack_k16_block__scalar(const float *w, size_t N, size_t k0, size_
   const size_t kbs = (kl + 15) / 16;
   for (size_t kb = 0; kb < kbs; kb++, p += 16 * nr) {
     const size_t rows = kl - 16 * kb < 16 ? kl - 16 * kb : 16;
-    if (rows < 16 || nc < nr)
-      for (size_t i = 0; i < 16 * nr; i++) p[i] = 0.0f;
+    if (rows < 16 || nc < nr) memset(p, 0, 16 * nr * sizeof *p);
     const float *r = w + (k0 + 16 * kb) * N + n0;
     for (size_t n = 0; n < nc; n++)
       for (size_t j = 0; j < rows; j++) p[n * 16 + j] = r[j * N + n];
@@ -49,6 +49,9 @@ void orthoconv_pack_k16_block__scalar(const float *w, size_t N, size_t k0, size_
 orthoconv_pack_k16_block_fn *orthoconv_priv_pack_k16_block(orthoconv_isa isa) {
 #if ORTHOCONV_HAVE_AVX512
   if (isa == ORTHOCONV_ISA_AVX512) return orthoconv_pack_k16_block__avx512;
+#endif
+#if ORTHOCONV_HAVE_AVX2
+  if (isa == ORTHOCONV_ISA_AVX2) return orthoconv_pack_k16_block__avx2;
 #endif
   (void)isa;
   return orthoconv_pack_k16_block__scalar;
