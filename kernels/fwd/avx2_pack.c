@@ -39,6 +39,13 @@ void orthoconv_pack_k16_block__avx2(const float *w, size_t N, size_t k0, size_t 
     const size_t rows = kl - 16 * kb < 16 ? kl - 16 * kb : 16;
     const float *r = w + (k0 + 16 * kb) * N + n0;
     for (size_t c0 = 0; c0 < nr; c0 += 8) {
+      if (c0 >= nc) { /* pad filters only (and no pointer past the row) */
+        for (size_t c = c0; c < nr; c++) {
+          _mm256_storeu_ps(p + 16 * c, _mm256_setzero_ps());
+          _mm256_storeu_ps(p + 16 * c + 8, _mm256_setzero_ps());
+        }
+        break;
+      }
       /* lanes of columns below nc */
       const __m256i cm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nc - (int)c0), lane);
       transpose8(r + c0, N, rows, cm, nr - c0, p + 16 * c0);
