@@ -53,6 +53,9 @@ orthoconv_pack_k16_block_fn *orthoconv_priv_pack_k16_block(orthoconv_isa isa) {
 #if ORTHOCONV_HAVE_AVX2
   if (isa == ORTHOCONV_ISA_AVX2) return orthoconv_pack_k16_block__avx2;
 #endif
+#if ORTHOCONV_HAVE_NEON
+  if (isa == ORTHOCONV_ISA_NEON) return orthoconv_pack_k16_block__neon;
+#endif
   (void)isa;
   return orthoconv_pack_k16_block__scalar;
 }

@@ -21,6 +21,6 @@ void orthoconv_priv_pack_panel(size_t K, size_t N, size_t nr, const float *w, fl
 typedef void orthoconv_pack_k16_block_fn(const float *w, size_t N, size_t k0, size_t kl, size_t n0, size_t nc,
     size_t nr, float *p);
 orthoconv_pack_k16_block_fn orthoconv_pack_k16_block__scalar, orthoconv_pack_k16_block__avx2,
-    orthoconv_pack_k16_block__avx512;
+    orthoconv_pack_k16_block__avx512, orthoconv_pack_k16_block__neon;
 orthoconv_pack_k16_block_fn *orthoconv_priv_pack_k16_block(orthoconv_isa isa);
 #endif
