@@ -73,8 +73,10 @@ static void fwd_task(void *arg, size_t i) {
                                 j->bias, j->act, j->y + m0 * j->ldy, j->ldy);
 }
 
-/* Rows per task that W packed on a task's stack needs to pay back its packing. */
-#define PACKING_TASK_ROWS 256 /* a few of the blocks of rows the driver packs W for */
+/* Rows per task when W is packed on a task's stack: a few of the driver's blocks
+ * (64 rows at the default), so that a task's restart of its blocks and prefetch
+ * stream stays a small part of it. */
+#define PACKING_TASK_ROWS 256
 
 static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choice *c, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,

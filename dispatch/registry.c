@@ -40,8 +40,15 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
   return h;
 }
 
+/* Raised when a tunable's meaning changes while its spec does not: profiles timed
+ * under the old meaning then no longer match. 1: orthoconv_forward's blocks of W
+ * packed on the fly became 2 mb rows (they were at least an L2 of X, whatever mb). */
+#define TUNABLE_MEANING_REVISION 1
+
 uint64_t orthoconv_priv_ukernel_list_hash(void) {
   uint64_t h = 0xcbf29ce484222325ull;
+  const int revision = TUNABLE_MEANING_REVISION;
+  h = fnv(h, &revision, sizeof revision);
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {
     const orthoconv_ukernel *k = &orthoconv_priv_ukernels[i];
     int fields[] = { (int)k->op, (int)k->isa, k->mr, k->nr, k->kunroll, k->wlayout, k->ntunables, k->exts };

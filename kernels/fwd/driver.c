@@ -64,29 +64,20 @@ static size_t pick_mb(const orthoconv_ukernel *k, const int *t, size_t K) {
   return mb ? mb : k->mr;
 }
 
-/* Rows per block when W is packed on the stack once per block and k block. A
- * profile's mb is used as it was measured; the list line's default (which suits W
- * packed once, the layer) is raised to PACKED_BLOCK_ROWS, or to fewer where L2
- * could not then hold a block and the block prefetched while it runs in its half
- * (the later k blocks of a block's rows read them from L2). Packing costs about
- * 1 / rows of a block's work whatever K and N. Bigger blocks lost on the DRAM
- * side: at K = 1024 N = 10 on a 2 MiB L2 (Intel Xeon, orthoconv_forward, M =
- * 50176 / 3136) X was read at 8.1 / 9.5 GB/s in blocks of 512 rows (X of a block
- * filling L2), 8.7 / 10.3 in 256, 10.0 / 18.0 in 128, 10.3-10.7 / 18.9-19.4 in 64
- * and 10.5-10.6 / 17.4-17.9 in 32 (packing), with W packed by the AVX-512
- * transpose; the layer read 11.5 / 21.0. Blocks sized for the last-level cache
- * were twice as slow: each k block re-read its rows from L3 in short strided
- * pieces. */
-#define PACKED_BLOCK_ROWS 64
+/* Rows per block when W is packed on the stack once per block and k block: twice
+ * mb (the tunable, or half of L2's worth of X when it is 0). The list default of
+ * the K16 tiles, 32 rows, suits W packed once (the layer); a raw call's blocks are
+ * then 64 rows. Packing costs about 1 / rows of a block's work whatever K and N.
+ * Bigger blocks lost on the DRAM side: at K = 1024 N = 10 on a 2 MiB L2 (Intel
+ * Xeon, orthoconv_forward, M = 50176 / 3136) X was read at 8.1 / 9.5 GB/s in
+ * blocks of 512 rows (then the rule: X of a block filling L2, no room for the
+ * block prefetched during it), 8.7 / 10.3 in 256, 10.0 / 18.0 in 128,
+ * 10.3-10.7 / 18.9-19.4 in 64 and 10.5-10.6 / 17.4-17.9 in 32 (packing), with W
+ * packed by the AVX-512 transpose; the layer read 11.5 / 21.0. Blocks sized for
+ * the last-level cache were twice as slow: each k block re-read its rows from L3
+ * in short strided pieces. */
 static size_t packed_block_rows(const orthoconv_ukernel *k, const int *t, size_t K) {
-  size_t mb = pick_mb(k, t, K);
-  if (k->ntunables > 1 && t[1] > 0 && t[1] != k->tunables[1].def) return mb;
-  const unsigned l2 = orthoconv_priv_cpu_get()->l2_kib ? orthoconv_priv_cpu_get()->l2_kib : 512;
-  size_t s = (size_t)l2 * 1024 / (16 * K); /* 2 blocks x s rows x 4 K bytes <= L2 / 2 */
-  if (s > PACKED_BLOCK_ROWS) s = PACKED_BLOCK_ROWS;
-  if (mb < s) mb = s;
-  mb = round_down(mb, k->mr);
-  return mb ? mb : k->mr;
+  return 2 * pick_mb(k, t, K); /* a multiple of mr, at most 2 x 1024 */
 }
 
 void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t M, size_t K) {

@@ -13,8 +13,8 @@ void orthoconv_priv_pack_k16(size_t K, size_t N, size_t npad, const float *w, fl
 size_t orthoconv_priv_pack_panel_floats(size_t K, size_t N, size_t nr);
 /* p[(pi*K + k)*nr + j] = w[k*N + pi*nr + j], zero for pi*nr + j >= N. */
 void orthoconv_priv_pack_panel(size_t K, size_t N, size_t nr, const float *w, float *p);
-/* One K16 block of W as the forward driver packs it on its stack: rows k0..k0+kl
- * and filters n0..n0+nc of the K x N W, as p[(kb * nr + n) * 16 + j] =
+/* One K16 block of W as the forward driver packs it on its stack: rows k0 to
+ * k0 + kl - 1 and filters n0 to n0 + nc - 1 of the K x N W, as p[(kb * nr + n) * 16 + j] =
  * w[(k0 + 16 kb + j) * N + n0 + n], zero past kl and nc (nc <= nr). Per ISA (the
  * packing of the kernel's ISA; the scalar one for an ISA this build lacks), as the
  * activation row passes are (kernels/act/act.h). */
