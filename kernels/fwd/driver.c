@@ -132,14 +132,18 @@ static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm,
 }
 
 /* pack: room for a W block packed on the fly (NULL when W comes packed or the
- * kernel reads it as given). */
-__attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K, size_t N,
+ * kernel reads it as given). One copy for both: inlined into drive_packing it was
+ * a second 2.6 KB copy of the loop, past the library's code budget, for no time
+ * measured (layer calls at M = 1 and 49 alike). */
+__attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k, const int *t, size_t M,
+    size_t mpf, size_t K, size_t N,
     const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy, float *pack, size_t pack_floats) {
   const size_t nr = k->nr, pfd = tunable(k, t, 2);
   const int lay = k->wlayout, on_stack = pack != NULL;
   const int given_panels = lay == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr;
-  orthoconv_pack_k16_block_fn *const pack_k16 = on_stack && lay == ORTHOCONV_W_K16 ? orthoconv_priv_pack_k16_block(k->isa) : NULL;
+  orthoconv_pack_k16_block_fn *const pack_k16 =
+      on_stack && lay == ORTHOCONV_W_K16 ? orthoconv_priv_pack_k16_block(k->isa) : NULL;
   orthoconv_act_rows_fn *rows_act = N > nr && act == ORTHOCONV_ACT_SOFTMAX ? orthoconv_priv_act_rows(k->isa) : NULL;
   const size_t kc = pick_kc(k, t, K, !on_stack ? 0 : lay == ORTHOCONV_W_K16 ? pack_floats / (16 * nr) * 16 : pack_floats / nr);
   const size_t mb = on_stack ? packed_block_rows(k, t, K) : pick_mb(k, t, K);
