@@ -283,9 +283,20 @@ typedef void reg_tile_fn(size_t, const float *, const float *, size_t, __mmask16
       __mmask16 cm, __mmask16 live, float *grad) {                                         \
     reg_tile(MR, N, w, a, n0, cm, live, grad);                                             \
   }
-REG_TILE(1) REG_TILE(2) REG_TILE(3) REG_TILE(4) REG_TILE(5) REG_TILE(6) REG_TILE(7)
-static reg_tile_fn *const reg_tiles[RG_MR - 1] = { reg_tile_1, reg_tile_2, reg_tile_3, reg_tile_4,
-                                                    reg_tile_5, reg_tile_6, reg_tile_7 };
+REG_TILE(1) REG_TILE(2) REG_TILE(4)
+
+/* The last R < 8 rows as tiles of 4, 2 and 1: a tail of up to 7 rows once per
+ * call costs a few dozen cycles more than one tile of R would, and saves the
+ * 1.4 KB of code four more tile sizes took. */
+static void reg_tail(size_t R, size_t N, const float *w, const float *a, size_t n0, __mmask16 cm,
+    __mmask16 live, float *grad) {
+  static reg_tile_fn *const tiles[3] = { reg_tile_1, reg_tile_2, reg_tile_4 };
+  for (int b = 2; b >= 0; b--)
+    if (R & ((size_t)1 << b)) {
+      tiles[b](N, w, a, n0, cm, live, grad);
+      w += ((size_t)1 << b) * N, grad += ((size_t)1 << b) * N;
+    }
+}
 
 /* nt whole tiles of 8 rows, software-pipelined: the next tile's old rows are
  * read before this tile's stores, so no load waits on an overlapping store. */
@@ -400,7 +411,7 @@ static void reg_flat10(size_t K, const float *w, const float *a, const unsigned 
   reg_flat_pass(3, &f, nt, w, grad);
   const size_t k = nt * RF_ROWS;
   const __mmask16 live = orthoconv_avx512_ops_live(trainable, 0, RF_N);
-  if (k < K) reg_tiles[K - k - 1](RF_N, w + k * RF_N, a, 0, orthoconv_avx512_ops_tail(RF_N), live, grad + k * RF_N);
+  reg_tail(K - k, RF_N, w + k * RF_N, a, 0, orthoconv_avx512_ops_tail(RF_N), live, grad + k * RF_N);
 }
 
 void orthoconv_reg_grad_ukernel_8x16__avx512_bcast(size_t K, size_t N, const float *w,
@@ -417,8 +428,46 @@ void orthoconv_reg_grad_ukernel_8x16__avx512_bcast(size_t K, size_t N, const flo
     const __mmask16 cm = orthoconv_avx512_ops_tail(nc);
     const size_t nt = K / RG_MR, k = nt * RG_MR;
     if (nt) reg_run8(nt, N, w, a, n0, cm, live, grad);
-    if (k < K) reg_tiles[K - k - 1](N, w + k * N, a, n0, cm, live, grad + k * N);
+    reg_tail(K - k, N, w + k * N, a, n0, cm, live, grad + k * N);
   }
+}
+
+/* N = 10 with W's entries as broadcast operands of the FMAs (loads, no shuffle):
+ * a row of grad is one vector of 10 lanes, 8 rows per tile, A's 10 rows in
+ * registers for the whole call. 10 FMAs per row at 10 of 16 lanes against the
+ * flat tile's 6.7 FMAs and 6.7 permutes: faster where permutes share the FMA
+ * ports (Intel's port 5), slower where they have their own (AMD); the tuner
+ * measures which. */
+#define RB_N 10
+
+void orthoconv_reg_grad_ukernel_8x10__avx512_bcast(size_t K, size_t N, const float *w,
+    const float *a, const unsigned char *trainable, float *grad, const int *t) {
+  (void)N, (void)t; /* the list line's rule keeps N = 10 */
+  const __mmask16 live = orthoconv_avx512_ops_live(trainable, 0, RB_N);
+  if (!live) return;
+  __m512 av[RB_N];
+#pragma GCC unroll 10
+  for (int j = 0; j < RB_N; j++) av[j] = _mm512_maskz_loadu_ps(live, a + RB_N * j);
+  const size_t nt = K / RG_MR;
+  __m512 old[RG_MR];
+#pragma GCC unroll 8
+  for (int r = 0; r < RG_MR; r++) old[r] = nt ? _mm512_maskz_loadu_ps(live, grad + RB_N * r) : _mm512_setzero_ps();
+  for (size_t i = 0; i < nt; i++, w += RG_MR * RB_N, grad += RG_MR * RB_N) {
+    __m512 acc[RG_MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < RG_MR; r++) acc[r] = old[r];
+#pragma GCC unroll 10
+    for (int j = 0; j < RB_N; j++)
+#pragma GCC unroll 8
+      for (int r = 0; r < RG_MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w[RB_N * r + j]), av[j], acc[r]);
+    /* the next tile's old rows before this tile's stores, as in reg_run8 */
+    if (i + 1 < nt)
+#pragma GCC unroll 8
+      for (int r = 0; r < RG_MR; r++) old[r] = _mm512_maskz_loadu_ps(live, grad + RB_N * (RG_MR + r));
+#pragma GCC unroll 8
+    for (int r = 0; r < RG_MR; r++) _mm512_mask_storeu_ps(grad + RB_N * r, live, acc[r]);
+  }
+  reg_tail(K - nt * RG_MR, RB_N, w, a, 0, orthoconv_avx512_ops_tail(RB_N), live, grad);
 }
 
 /* ------------------------------------------------------------------- rank one -- */
