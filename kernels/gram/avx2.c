@@ -179,9 +179,57 @@ OC_INLINE void reg_store_lanes(float *p, int live, __m256 v) {
     if (live >> l & 1) p[l] = t[l];
 }
 
+/* 8 <= N <= 16, every filter trains: the tiles followed by a row (their rows'
+ * second vector reaches up to 8 floats into it) read and write grad as whole
+ * vectors, summing into the rows as read. The lanes past a row hold whatever
+ * the sum gives there, and the next row's own store, later, writes its columns
+ * (it read them before that, with the next tile's rows read before this tile's
+ * stores). vmaskmov and lane-by-lane stores are slow on AMD cores. Returns the
+ * rows done. With a frozen filter nothing may touch its column, not even a
+ * store of the bits it held: another thread may own it. */
+__attribute__((noinline)) static size_t reg_whole(size_t K, size_t N, const float *w, const float *a, float *grad) {
+  const __m256i c0 = orthoconv_avx2_ops_tail(N), c1 = orthoconv_avx2_ops_tail(N - 8);
+  const size_t nt = (K - 1) / RG_MR;
+  __m256 acc[RG_MR][2], nxt[RG_MR][2];
+#pragma GCC unroll 4
+  for (int r = 0; r < RG_MR; r++) {
+    acc[r][0] = nt ? _mm256_loadu_ps(grad + r * N) : _mm256_setzero_ps();
+    acc[r][1] = nt ? _mm256_loadu_ps(grad + r * N + 8) : _mm256_setzero_ps();
+  }
+  for (size_t i = 0; i < nt; i++, w += RG_MR * N, grad += RG_MR * N) {
+    for (size_t j = 0; j < N; j++) {
+      const __m256 a0 = _mm256_maskload_ps(a + j * N, c0), a1 = _mm256_maskload_ps(a + j * N + 8, c1);
+#pragma GCC unroll 4
+      for (int r = 0; r < RG_MR; r++) {
+        const __m256 b = _mm256_broadcast_ss(w + r * N + j);
+        acc[r][0] = _mm256_fmadd_ps(b, a0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(b, a1, acc[r][1]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < RG_MR; r++) {
+      nxt[r][0] = i + 1 < nt ? _mm256_loadu_ps(grad + (RG_MR + r) * N) : acc[r][0];
+      nxt[r][1] = i + 1 < nt ? _mm256_loadu_ps(grad + (RG_MR + r) * N + 8) : acc[r][1];
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < RG_MR; r++) {
+      _mm256_storeu_ps(grad + r * N, acc[r][0]);
+      _mm256_storeu_ps(grad + r * N + 8, acc[r][1]);
+      acc[r][0] = nxt[r][0], acc[r][1] = nxt[r][1];
+    }
+  }
+  return nt * RG_MR;
+}
+
 void orthoconv_reg_grad_ukernel_4x16__avx2_bcast(size_t K, size_t N, const float *w,
     const float *a, const unsigned char *trainable, float *grad, const int *t) {
   (void)t;
+  int whole = N >= 8 && N <= 16;
+  for (size_t n = 0; whole && trainable && n < N; n++) whole = trainable[n] != 0;
+  if (whole) {
+    const size_t done = reg_whole(K, N, w, a, grad);
+    K -= done, w += done * N, grad += done * N;
+  }
   for (size_t n0 = 0; n0 < N; n0 += 16) {
     const size_t nc = N - n0 < 16 ? N - n0 : 16;
     const __m256i c0 = orthoconv_avx2_ops_tail(nc), c1 = orthoconv_avx2_ops_tail(nc > 8 ? nc - 8 : 0);
