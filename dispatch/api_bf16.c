@@ -1,5 +1,5 @@
 /* bf16 conversion and the bf16 layer: an orthoconv_layer whose W is kept in bf16
- * (dispatch/lp_layer.c), run by the low-precision driver. */
+ * (dispatch/lp_setup.c makes it), run by the low-precision driver. */
 #include "check.h"
 #include "init.h"
 #include "lp_layer.h"

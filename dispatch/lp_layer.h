@@ -18,6 +18,11 @@ typedef struct orthoconv_priv_lp_form {
   void *p;
 } orthoconv_priv_lp_form;
 
+/* Whether variant k reads W in form f. */
+static inline int orthoconv_priv_lp_same_form(const orthoconv_priv_lp_form *f, const orthoconv_ukernel *k) {
+  return f->wlayout == k->wlayout && f->nr == k->nr && f->kunroll == k->kunroll;
+}
+
 typedef struct orthoconv_priv_lp_layer {
   orthoconv_op op; /* LAYER_FORWARD_BF16 or QLAYER_FORWARD */
   size_t K, N;
