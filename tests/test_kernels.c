@@ -199,17 +199,21 @@ static void test_gram(const grid_shape *g) {
   tmat_free(&w), tmat_free(&gm);
 }
 
-static void test_reg_grad(const grid_shape *g, unsigned idx) {
+/* inf_row < K: W[inf_row][0] = +inf, and that row of grad is not checked: a
+ * row's result depends on its own row of W only, whatever a kernel computes in
+ * lanes past a row. */
+static void test_reg_grad(const grid_shape *g, unsigned idx, size_t inf_row) {
   const size_t K = g->K, N = g->N;
   tmat w = tmat_new(K, N, N, g->off), a = tmat_new(N, N, N, g->off), gr = tmat_new(K, N, N, g->off);
   tmat_fill_random(&w, 1.0f);
   tmat_fill_random(&a, 1.0f);
   tmat_fill_random(&gr, 1.0f);
+  if (inf_row < K) w.p[inf_row * N] = INFINITY;
   unsigned char *t = make_mask(N, idx);
   float *g0 = snapshot(&gr), *ws = snapshot(&w), *as = snapshot(&a);
   cur->fn.reg_grad(K, N, w.p, a.p, t, gr.p, tun);
   for (size_t k = 0; k < K; k++)
-    for (size_t n = 0; n < N; n++) {
+    for (size_t n = 0; n < N && k != inf_row; n++) {
       const size_t i = k * N + n;
       if (!trains(t, n)) {
         CHECK(memcmp(&gr.p[i], &g0[i], 4) == 0, "%s wrote frozen column %zu", cur->name, n);
@@ -325,8 +329,18 @@ static unsigned row_tail_grid(const orthoconv_ukernel *k) {
       if (!orthoconv_priv_ukernel_applies(k, g.K, g.N)) continue;
       pick_tunables(k, count % 3);
       if (k->op == ORTHOCONV_OP_GRAM) test_gram(&g);
-      else test_reg_grad(&g, count);
+      else test_reg_grad(&g, count, SIZE_MAX);
     }
+  /* An infinite W entry in each of the last rows in turn, every filter trainable. */
+  static const size_t nsi[] = { 8, 9, 10, 12, 16 };
+  for (size_t K = 1; k->op == ORTHOCONV_OP_REG_GRAD && K <= 14; K++)
+    for (size_t b = 0; b < sizeof nsi / sizeof nsi[0]; b++)
+      for (size_t back = 1; back <= 5 && back <= K; back++, count++) {
+        const grid_shape g = { 0, K, nsi[b], nsi[b], nsi[b], (K + b) % 2 };
+        if (!orthoconv_priv_ukernel_applies(k, g.K, g.N)) continue;
+        pick_tunables(k, count % 3);
+        test_reg_grad(&g, 0, K - back);
+      }
   return count;
 }
 
@@ -351,7 +365,7 @@ static void run_variant(const orthoconv_ukernel *k) {
     case ORTHOCONV_OP_BACKWARD_DATA: test_backward_data(&g); break;
     case ORTHOCONV_OP_BACKWARD_WEIGHTS: test_backward_weights(&g, idx); break;
     case ORTHOCONV_OP_GRAM: test_gram(&g); break;
-    case ORTHOCONV_OP_REG_GRAD: test_reg_grad(&g, idx); break;
+    case ORTHOCONV_OP_REG_GRAD: test_reg_grad(&g, idx, SIZE_MAX); break;
     case ORTHOCONV_OP_SGD:
     case ORTHOCONV_OP_ADAMW: test_optim(&g, idx); break;
     default: test_fail("%s: op %d has no test", k->name, (int)k->op);

@@ -182,11 +182,12 @@ OC_INLINE void reg_store_lanes(float *p, int live, __m256 v) {
 /* 8 <= N <= 16, every filter trains: the tiles followed by a row (their rows'
  * second vector reaches up to 8 floats into it) read and write grad as whole
  * vectors, summing into the rows as read. The lanes past a row hold whatever
- * the sum gives there, and the next row's own store, later, writes its columns
- * (it read them before that, with the next tile's rows read before this tile's
- * stores). vmaskmov and lane-by-lane stores are slow on AMD cores. Returns the
- * rows done. With a frozen filter nothing may touch its column, not even a
- * store of the bits it held: another thread may own it. */
+ * the sum gives there (0 * inf is NaN), and the next row's own store, later,
+ * writes its columns (it read them before that, with the next tile's rows read
+ * before this tile's stores); only the last row of the last tile stores its
+ * own lanes alone. vmaskmov and lane-by-lane stores are slow on AMD cores.
+ * Returns the rows done. With a frozen filter nothing may touch its column, not
+ * even a store of the bits it held: another thread may own it. */
 __attribute__((noinline)) static size_t reg_whole(size_t K, size_t N, const float *w, const float *a, float *grad) {
   const __m256i c0 = orthoconv_avx2_ops_tail(N), c1 = orthoconv_avx2_ops_tail(N - 8);
   const size_t nt = (K - 1) / RG_MR;
@@ -214,7 +215,9 @@ __attribute__((noinline)) static size_t reg_whole(size_t K, size_t N, const floa
 #pragma GCC unroll 4
     for (int r = 0; r < RG_MR; r++) {
       _mm256_storeu_ps(grad + r * N, acc[r][0]);
-      _mm256_storeu_ps(grad + r * N + 8, acc[r][1]);
+      /* the row after the last tile is read after this store: none of its lanes */
+      if (r == RG_MR - 1 && i + 1 == nt) _mm256_maskstore_ps(grad + r * N + 8, c1, acc[r][1]);
+      else _mm256_storeu_ps(grad + r * N + 8, acc[r][1]);
       acc[r][0] = nxt[r][0], acc[r][1] = nxt[r][1];
     }
   }
