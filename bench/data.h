@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include "impl.h"
 
-/* 64-byte aligned, zeroed; aborts when memory is short (a bench cannot go on). */
+/* Zeroed, 64-byte aligned (2 MiB and huge pages from 2 MiB on: data.c); aborts
+ * when memory is short (a bench cannot go on). */
+void *ocb_alloc_bytes(size_t bytes);
 float *ocb_alloc(size_t nfloats);
 /* Uniform in [-1, 1), the same sequence for the same seed. */
 void ocb_fill(float *p, size_t n, unsigned seed);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "data.h"
 #include "orthoconv.h"
 
 /* x in [-1, 1): q = x / x_scale + 128 fills [0, 255]; w in [-0.05, 0.05). */
@@ -13,16 +14,12 @@
 
 int ocb_is_lp(ocb_op op) { return op == OCB_FWD_BF16 || op == OCB_QFWD; }
 
-static void *alloc_bytes(size_t n) {
-  void *p = aligned_alloc(64, (n + 63) / 64 * 64 + 64);
-  if (!p) abort();
-  return p;
-}
-
 void ocb_lp_io(ocb_data *d, ocb_io *io) {
   const size_t MK = d->M * d->K, KN = d->K * d->N;
   if (!d->xb) {
-    d->xb = alloc_bytes(2 * MK), d->wb = alloc_bytes(2 * KN), d->xq = alloc_bytes(MK), d->wq = alloc_bytes(KN);
+    /* 64 bytes past each: XNNPACK may read a little beyond its inputs */
+    d->xb = ocb_alloc_bytes(2 * MK + 64), d->wb = ocb_alloc_bytes(2 * KN + 64), d->xq = ocb_alloc_bytes(MK + 64),
+    d->wq = ocb_alloc_bytes(KN + 64);
     float *wd = malloc(KN * sizeof *wd);
     if (!wd) abort();
     for (size_t i = 0; i < KN; i++) wd[i] = d->w[i] / W_SCALE;
@@ -59,7 +56,7 @@ ocb_cold ocb_lp_cold_for(const ocb_case *c) {
   if (slots * slot > pool_bytes) {
     free(pool);
     pool_bytes = slots * slot;
-    pool = alloc_bytes(pool_bytes);
+    pool = ocb_alloc_bytes(pool_bytes + 64);
     uint16_t v = 0x3c00;
     for (size_t i = 0; i + 1 < pool_bytes; i += 2, v = (uint16_t)(v * 31u + 7u)) {
       const uint16_t b = (uint16_t)(0x3c00u | (v & 0x80ffu)); /* |value| in [2^-7, 2^-6): normal, finite */

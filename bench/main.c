@@ -16,6 +16,20 @@
 #include "probe.h"
 #include "registry.h"
 
+/* The kernel's transparent huge page mode (the word in brackets), which decides
+ * whether the big buffers' advice (data.c) is taken. */
+static void thp_mode(char *out, size_t n) {
+  snprintf(out, n, "unknown");
+  FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!f) return;
+  char line[128];
+  if (fgets(line, sizeof line, f)) {
+    const char *a = strchr(line, '['), *b = a ? strchr(a, ']') : NULL;
+    if (a && b) snprintf(out, n, "%.*s", (int)(b - a - 1), a + 1);
+  }
+  fclose(f);
+}
+
 static void context(void) {
   const orthoconv_priv_cpu *c = orthoconv_priv_cpu_get();
   char buf[512];
@@ -39,6 +53,10 @@ static void context(void) {
   ocb_context("ocb_cpu_exts", buf);
   snprintf(buf, sizeof buf, "%u/%u/%u", c->l1d_kib, c->l2_kib, c->l3_kib);
   ocb_context("ocb_cache_kib_l1d_l2_l3", buf);
+  char thp[32];
+  thp_mode(thp, sizeof thp);
+  snprintf(buf, sizeof buf, "2 MiB aligned, huge pages advised (THP %s)", thp);
+  ocb_context("ocb_big_buffers", buf);
   ocb_context("ocb_isa_cap", orthoconv_isa_name(orthoconv_get_isa()));
   ocb_context("ocb_version", orthoconv_version());
   snprintf(buf, sizeof buf, "%016llx", (unsigned long long)orthoconv_priv_ukernel_list_hash());

@@ -442,10 +442,11 @@ def markdown(paths):
         run = sm["run"]
         out += ["", "#### %s" % cpu, ""]
         out.append("%s (%s), family/model/stepping %s, L1d/L2/L3 %s KiB, ISAs %s. Run %s, commit %s, %s mode, "
-                   "%s interleaved repetitions, core %s; profile: %s." % (
+                   "%s interleaved repetitions, core %s%s; profile: %s." % (
                        c.get("cpu_brand", "?"), c.get("cpu_vendor", "?"), c.get("cpu_family_model_stepping", "?"),
                        c.get("cache_kib_l1d_l2_l3", "?"), c.get("cpu_isas", "?"), run.get("utc", "?"),
                        run.get("commit", "?"), run.get("mode", "?"), run.get("repetitions", "?"), run.get("core", "?"),
+                       ", big buffers " + c["big_buffers"] if c.get("big_buffers") else "",
                        os.path.relpath(run["profile"], top) if run.get("profile", "").startswith(top) else
                        run.get("profile") or "built-in defaults"))
         out += ["", "Roofline of this run: " + roofline_line(pr) + ".", ""]
