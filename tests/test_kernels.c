@@ -199,16 +199,16 @@ static void test_gram(const grid_shape *g) {
   tmat_free(&w), tmat_free(&gm);
 }
 
-/* inf_row < K: W[inf_row][0] = +inf, and that row of grad is not checked: a
- * row's result depends on its own row of W only, whatever a kernel computes in
- * lanes past a row. */
+/* inf_row < K: W[inf_row][0] = +inf and grad[inf_row][N - 1] = NaN, and that
+ * row of grad is not checked: a row's result depends on its own rows of W and
+ * grad only, whatever a kernel computes in lanes past a row. */
 static void test_reg_grad(const grid_shape *g, unsigned idx, size_t inf_row) {
   const size_t K = g->K, N = g->N;
   tmat w = tmat_new(K, N, N, g->off), a = tmat_new(N, N, N, g->off), gr = tmat_new(K, N, N, g->off);
   tmat_fill_random(&w, 1.0f);
   tmat_fill_random(&a, 1.0f);
   tmat_fill_random(&gr, 1.0f);
-  if (inf_row < K) w.p[inf_row * N] = INFINITY;
+  if (inf_row < K) w.p[inf_row * N] = INFINITY, gr.p[inf_row * N + N - 1] = NAN;
   unsigned char *t = make_mask(N, idx);
   float *g0 = snapshot(&gr), *ws = snapshot(&w), *as = snapshot(&a);
   cur->fn.reg_grad(K, N, w.p, a.p, t, gr.p, tun);
@@ -331,7 +331,7 @@ static unsigned row_tail_grid(const orthoconv_ukernel *k) {
       if (k->op == ORTHOCONV_OP_GRAM) test_gram(&g);
       else test_reg_grad(&g, count, SIZE_MAX);
     }
-  /* An infinite W entry in each of the last rows in turn, every filter trainable. */
+  /* An infinite W entry and a NaN in grad in each of the last rows in turn. */
   static const size_t nsi[] = { 8, 9, 10, 12, 16 };
   for (size_t K = 1; k->op == ORTHOCONV_OP_REG_GRAD && K <= 14; K++)
     for (size_t b = 0; b < sizeof nsi / sizeof nsi[0]; b++)
@@ -339,7 +339,7 @@ static unsigned row_tail_grid(const orthoconv_ukernel *k) {
         const grid_shape g = { 0, K, nsi[b], nsi[b], nsi[b], (K + b) % 2 };
         if (!orthoconv_priv_ukernel_applies(k, g.K, g.N)) continue;
         pick_tunables(k, count % 3);
-        test_reg_grad(&g, 0, K - back);
+        test_reg_grad(&g, (unsigned)back, K - back); /* back 4: every filter trains */
       }
   return count;
 }
