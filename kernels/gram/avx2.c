@@ -155,11 +155,12 @@ void orthoconv_gram_ukernel_8x8__avx2_rot(size_t K, size_t N, const float *w, fl
 
 #define RG_MR 4
 
-/* mr rows (1..4) x 16 columns at n0; old: the rows' current grad, read earlier. */
-OC_INLINE void reg_acc(const int MR, size_t N, const float *w, const float *a, size_t n0,
+/* acc += mr rows (1..4) of W x 16 columns of A at n0; ZERO: acc starts at zero. */
+OC_INLINE void reg_acc(const int MR, const int ZERO, size_t N, const float *w, const float *a, size_t n0,
     __m256i c0, __m256i c1, __m256 acc[RG_MR][2]) {
+  if (ZERO)
 #pragma GCC unroll 4
-  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   for (size_t j = 0; j < N; j++) {
     const __m256 a0 = _mm256_maskload_ps(a + j * N + n0, c0), a1 = _mm256_maskload_ps(a + j * N + n0 + 8, c1);
 #pragma GCC unroll 4
@@ -187,7 +188,8 @@ OC_INLINE void reg_store_lanes(float *p, int live, __m256 v) {
  * before this tile's stores); only the last row of the last tile stores its
  * own lanes alone. vmaskmov and lane-by-lane stores are slow on AMD cores.
  * Returns the rows done. With a frozen filter nothing may touch its column, not
- * even a store of the bits it held: another thread may own it. */
+ * even a store of the bits it held: another thread may own it. Not inlined: one
+ * copy, inside the 300 KB code budget. */
 __attribute__((noinline)) static size_t reg_whole(size_t K, size_t N, const float *w, const float *a, float *grad) {
   const __m256i c0 = orthoconv_avx2_ops_tail(N), c1 = orthoconv_avx2_ops_tail(N - 8);
   const size_t nt = (K - 1) / RG_MR;
@@ -198,15 +200,7 @@ __attribute__((noinline)) static size_t reg_whole(size_t K, size_t N, const floa
     acc[r][1] = nt ? _mm256_loadu_ps(grad + r * N + 8) : _mm256_setzero_ps();
   }
   for (size_t i = 0; i < nt; i++, w += RG_MR * N, grad += RG_MR * N) {
-    for (size_t j = 0; j < N; j++) {
-      const __m256 a0 = _mm256_maskload_ps(a + j * N, c0), a1 = _mm256_maskload_ps(a + j * N + 8, c1);
-#pragma GCC unroll 4
-      for (int r = 0; r < RG_MR; r++) {
-        const __m256 b = _mm256_broadcast_ss(w + r * N + j);
-        acc[r][0] = _mm256_fmadd_ps(b, a0, acc[r][0]);
-        acc[r][1] = _mm256_fmadd_ps(b, a1, acc[r][1]);
-      }
-    }
+    reg_acc(RG_MR, 0, N, w, a, 0, c0, c1, acc);
 #pragma GCC unroll 4
     for (int r = 0; r < RG_MR; r++) {
       nxt[r][0] = i + 1 < nt ? _mm256_loadu_ps(grad + (RG_MR + r) * N) : acc[r][0];
@@ -251,7 +245,7 @@ void orthoconv_reg_grad_ukernel_4x16__avx2_bcast(size_t K, size_t N, const float
         old[r][1] = _mm256_maskload_ps(grad + r * N + n0 + 8, l1);
       }
     for (size_t i = 0; i < nt; i++, k += RG_MR) {
-      reg_acc(RG_MR, N, w + k * N, a, n0, c0, c1, acc);
+      reg_acc(RG_MR, 1, N, w + k * N, a, n0, c0, c1, acc);
       for (int r = 0; r < RG_MR; r++) {
         acc[r][0] = _mm256_add_ps(old[r][0], acc[r][0]);
         acc[r][1] = _mm256_add_ps(old[r][1], acc[r][1]);
@@ -273,7 +267,7 @@ void orthoconv_reg_grad_ukernel_4x16__avx2_bcast(size_t K, size_t N, const float
       }
     }
     for (; k < K; k++) {
-      reg_acc(1, N, w + k * N, a, n0, c0, c1, acc);
+      reg_acc(1, 1, N, w + k * N, a, n0, c0, c1, acc);
       float *p = grad + k * N + n0;
       _mm256_maskstore_ps(p, l0, _mm256_add_ps(_mm256_maskload_ps(p, l0), acc[0][0]));
       _mm256_maskstore_ps(p + 8, l1, _mm256_add_ps(_mm256_maskload_ps(p + 8, l1), acc[0][1]));
