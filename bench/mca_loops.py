@@ -30,7 +30,7 @@ BEGIN, END = "<!-- mca:begin -->", "<!-- mca:end -->"
 
 FMA_ARM = re.compile(r"^\s*(fmla|fmls)\s+v\d+\.(4s|2s|2d)")
 FMA_X86 = re.compile(r"^\s*vf(n)?m(add|sub)\d+ps\s+.*%([xyz])mm")
-BRANCH_ARM = re.compile(r"^\s*(b\.\w+|cbn?z|tbn?z|b)\s+(?:[^,]+,\s*)*(\.L\w+)\s*$")
+BRANCH_ARM = re.compile(r"^\s*(b\.?(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)|cbn?z|tbn?z|b)\s+(?:[^,]+,\s*)*(\.L\w+)\s*$")
 BRANCH_X86 = re.compile(r"^\s*j\w+\s+(\.L\w+)\s*$")
 LABEL = re.compile(r"^(\.L\w+):")
 FUNC = re.compile(r"^([A-Za-z_][\w.]*):")

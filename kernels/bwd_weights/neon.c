@@ -60,9 +60,11 @@ ORTHOCONV_NEON_INLINE void bww_tile(const int NC, const int CONTIG, const int TA
       const float *d = dy + m * lddy;
       ORTHOCONV_NEON_UNROLL
       for (int j = 0; j < NC; j++) {
-        const float s = d[col[j]];
-        acc[j][0] = vfmaq_n_f32(acc[j][0], x0, s);
-        acc[j][1] = vfmaq_n_f32(acc[j][1], x1, s);
+        /* the scalar into lane 0 (LDR S), then FMLA by that lane: no DUP */
+        float32x4_t s;
+        __asm__("ldr %s0, %1" : "=w"(s) : "m"(d[col[j]]));
+        ORTHOCONV_NEON_FMA_LANE(acc[j][0], x0, s, 0);
+        ORTHOCONV_NEON_FMA_LANE(acc[j][1], x1, s, 0);
       }
     }
   }

@@ -10,6 +10,14 @@
  * array indexed by a loop counter is kept in memory, not in registers. */
 #define ORTHOCONV_NEON_UNROLL _Pragma("GCC unroll 16")
 
+/* acc + b * a[lane] as one FMLA by element. Through vfmaq_laneq_f32, GCC 12 may
+ * hoist a DUP of each lane that several FMLAs share, a register per lane: in a
+ * tile that fills the register file the accumulators then spill (the Gram's
+ * diagonal block: 12 DUPs beside 24 accumulators, 52% of the FMA bound of
+ * neoverse-v1 in llvm-mca). In asm the lane stays in its quad. lane: a constant. */
+#define ORTHOCONV_NEON_FMA_LANE(acc, b, a, lane) \
+  __asm__("fmla %0.4s, %1.4s, %2.s[%3]" : "+w"(acc) : "w"(b), "w"(a), "i"(lane))
+
 /* Lanes [0, c) from p, the rest zero; reads only c floats (c >= 4: a full load).
  * Zero lanes matter: a stale lane times a zero weight could still be NaN. */
 ORTHOCONV_NEON_INLINE float32x4_t orthoconv_neon_ld_part(const float *p, size_t c) {

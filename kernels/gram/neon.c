@@ -18,7 +18,18 @@
 
 /* ---------------------------------------------------------------------- Gram -- */
 
-/* Diagonal block at filter i0 with NV vectors (nb = real filters <= 4*NV). */
+/* One row of W into a diagonal block's accumulators: filter i times the vectors
+ * holding filters >= i. */
+ORTHOCONV_NEON_INLINE void gram_diag_row(const int NV, float32x4_t acc[12][3], const float32x4_t q[3]) {
+  ORTHOCONV_NEON_UNROLL
+  for (int i = 0; i < 4 * NV; i++)
+    ORTHOCONV_NEON_UNROLL
+    for (int v = i / 4; v < NV; v++) ORTHOCONV_NEON_FMA_LANE(acc[i][v], q[v], q[i / 4], i % 4);
+}
+
+/* Diagonal block at filter i0 with NV vectors (nb = real filters <= 4*NV). Rows
+ * whose last vector would read past W take partial loads, in a loop of their own
+ * so that the main loop has no branch. */
 ORTHOCONV_NEON_INLINE void gram_diag(const int NV, size_t K, size_t krest, size_t N, size_t i0,
     size_t nb, const float *w, float *g, int add) {
   float32x4_t acc[12][3];
@@ -26,23 +37,22 @@ ORTHOCONV_NEON_INLINE void gram_diag(const int NV, size_t K, size_t krest, size_
   for (int i = 0; i < 4 * NV; i++)
     ORTHOCONV_NEON_UNROLL
     for (int v = i / 4; v < NV; v++) acc[i][v] = vdupq_n_f32(0.0f);
-  const size_t ksafe = orthoconv_neon_rows_safe(krest, N, N - i0, (size_t)4 * NV);
-  for (size_t k = 0; k < K; k++) {
+  size_t ksafe = orthoconv_neon_rows_safe(krest, N, N - i0, (size_t)4 * NV);
+  if (ksafe > K) ksafe = K;
+  size_t k = 0;
+  for (; k < ksafe; k++) {
     const float *wr = w + k * N + i0;
     float32x4_t q[3];
     ORTHOCONV_NEON_UNROLL
-    for (int v = 0; v < NV; v++)
-      q[v] = k < ksafe ? vld1q_f32(wr + 4 * v) : orthoconv_neon_ld_part(wr + 4 * v, orthoconv_neon_lanes(nb, 4 * (size_t)v));
-#define GRAM_DIAG_ROW(i)                                                             \
-    if ((i) < 4 * NV) {                                                                \
-      ORTHOCONV_NEON_UNROLL                                                            \
-      for (int v = (i) / 4; v < NV; v++)                                               \
-        acc[i][v] = vfmaq_laneq_f32(acc[i][v], q[v], q[(i) / 4], (i) % 4);             \
-    }
-    GRAM_DIAG_ROW(0) GRAM_DIAG_ROW(1) GRAM_DIAG_ROW(2) GRAM_DIAG_ROW(3)
-    GRAM_DIAG_ROW(4) GRAM_DIAG_ROW(5) GRAM_DIAG_ROW(6) GRAM_DIAG_ROW(7)
-    GRAM_DIAG_ROW(8) GRAM_DIAG_ROW(9) GRAM_DIAG_ROW(10) GRAM_DIAG_ROW(11)
-#undef GRAM_DIAG_ROW
+    for (int v = 0; v < NV; v++) q[v] = vld1q_f32(wr + 4 * v);
+    gram_diag_row(NV, acc, q);
+  }
+  for (; k < K; k++) {
+    const float *wr = w + k * N + i0;
+    float32x4_t q[3];
+    ORTHOCONV_NEON_UNROLL
+    for (int v = 0; v < NV; v++) q[v] = orthoconv_neon_ld_part(wr + 4 * v, orthoconv_neon_lanes(nb, 4 * (size_t)v));
+    gram_diag_row(NV, acc, q);
   }
   float t[12][12];
   ORTHOCONV_NEON_UNROLL
@@ -56,8 +66,17 @@ ORTHOCONV_NEON_INLINE void gram_diag(const int NV, size_t K, size_t krest, size_
     }
 }
 
+/* One row of W into an off-diagonal block: row filters rq against column vectors cq. */
+ORTHOCONV_NEON_INLINE void gram_off_row(const int RQ, const int NV, float32x4_t acc[8][3],
+    const float32x4_t rq[2], const float32x4_t cq[3]) {
+  ORTHOCONV_NEON_UNROLL
+  for (int i = 0; i < 4 * RQ; i++)
+    ORTHOCONV_NEON_UNROLL
+    for (int v = 0; v < NV; v++) ORTHOCONV_NEON_FMA_LANE(acc[i][v], cq[v], rq[i / 4], i % 4);
+}
+
 /* Filters [ia, ia + 4*RQ) against [j0, j0 + 4*NV), j0 > ia (above the diagonal);
- * ni, nj: real filters in each range. */
+ * ni, nj: real filters in each range. Partial loads in a tail loop, as above. */
 ORTHOCONV_NEON_INLINE void gram_off(const int RQ, const int NV, size_t K, size_t krest, size_t N,
     size_t ia, size_t ni, size_t j0, size_t nj, const float *w, float *g, int add) {
   float32x4_t acc[8][3];
@@ -66,25 +85,26 @@ ORTHOCONV_NEON_INLINE void gram_off(const int RQ, const int NV, size_t K, size_t
     ORTHOCONV_NEON_UNROLL
     for (int v = 0; v < NV; v++) acc[i][v] = vdupq_n_f32(0.0f);
   const size_t ends = j0 + 4 * (size_t)NV > ia + 4 * (size_t)RQ ? j0 + 4 * (size_t)NV : ia + 4 * (size_t)RQ;
-  const size_t ksafe = orthoconv_neon_rows_safe(krest, N, N, ends);
-  for (size_t k = 0; k < K; k++) {
+  size_t ksafe = orthoconv_neon_rows_safe(krest, N, N, ends);
+  if (ksafe > K) ksafe = K;
+  size_t k = 0;
+  for (; k < ksafe; k++) {
     const float *wr = w + k * N;
     float32x4_t rq[2], cq[3];
     ORTHOCONV_NEON_UNROLL
-    for (int u = 0; u < RQ; u++)
-      rq[u] = k < ksafe ? vld1q_f32(wr + ia + 4 * u) : orthoconv_neon_ld_part(wr + ia + 4 * u, orthoconv_neon_lanes(ni, 4 * (size_t)u));
+    for (int u = 0; u < RQ; u++) rq[u] = vld1q_f32(wr + ia + 4 * u);
     ORTHOCONV_NEON_UNROLL
-    for (int v = 0; v < NV; v++)
-      cq[v] = k < ksafe ? vld1q_f32(wr + j0 + 4 * v) : orthoconv_neon_ld_part(wr + j0 + 4 * v, orthoconv_neon_lanes(nj, 4 * (size_t)v));
-#define GRAM_OFF_ROW(i)                                                              \
-    if ((i) < 4 * RQ) {                                                                \
-      ORTHOCONV_NEON_UNROLL                                                            \
-      for (int v = 0; v < NV; v++)                                                     \
-        acc[i][v] = vfmaq_laneq_f32(acc[i][v], cq[v], rq[(i) / 4], (i) % 4);           \
-    }
-    GRAM_OFF_ROW(0) GRAM_OFF_ROW(1) GRAM_OFF_ROW(2) GRAM_OFF_ROW(3)
-    GRAM_OFF_ROW(4) GRAM_OFF_ROW(5) GRAM_OFF_ROW(6) GRAM_OFF_ROW(7)
-#undef GRAM_OFF_ROW
+    for (int v = 0; v < NV; v++) cq[v] = vld1q_f32(wr + j0 + 4 * v);
+    gram_off_row(RQ, NV, acc, rq, cq);
+  }
+  for (; k < K; k++) {
+    const float *wr = w + k * N;
+    float32x4_t rq[2], cq[3];
+    ORTHOCONV_NEON_UNROLL
+    for (int u = 0; u < RQ; u++) rq[u] = orthoconv_neon_ld_part(wr + ia + 4 * u, orthoconv_neon_lanes(ni, 4 * (size_t)u));
+    ORTHOCONV_NEON_UNROLL
+    for (int v = 0; v < NV; v++) cq[v] = orthoconv_neon_ld_part(wr + j0 + 4 * v, orthoconv_neon_lanes(nj, 4 * (size_t)v));
+    gram_off_row(RQ, NV, acc, rq, cq);
   }
   float t[8][12];
   ORTHOCONV_NEON_UNROLL
