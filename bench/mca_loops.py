@@ -3,8 +3,11 @@
 compiler the build uses (-O3, the ISA's flags), finds the hot loop of every
 kernel (the innermost loop with the most FMAs), and has llvm-mca estimate its
 cycles per iteration on several core models, against the FMA-pipe bound of the
-same model (its time for a block of independent FMAs). A model estimate, not a
-measurement: no Arm hardware here.
+same model (its time for a block of independent FMAs). The bf16 and int8 NEON
+kernels likewise, against the model's time for their own multiply-accumulate
+instructions (BFDOT, SDOT, USMMLA, ... or the widening kernels' FMLA, SMULL and
+SADALP) as a block of independent ones. A model estimate, not a measurement: no
+Arm hardware here.
 
 usage: bench/mca_loops.py [--measured RESULT.json] [--update FILE.md ...]
   --measured: a bench summary of this machine; x86 rows then show the measured
@@ -29,6 +32,18 @@ TARGET = "neoverse-v1"  # issue 12: every hot loop within 85% of its FMA bound t
 BEGIN, END = "<!-- mca:begin -->", "<!-- mca:end -->"
 
 FMA_ARM = re.compile(r"^\s*(fmla|fmls)\s+v\d+\.(4s|2s|2d)")
+# The bf16 / int8 NEON files, with the flags kernels/meson.build gives them, and
+# their multiply-accumulate instructions (each: a template of an independent one).
+LP_ARM = (("fwd_bf16/neon_bf16.c", "armv8.2-a+bf16"), ("fwd_bf16/neon_wide.c", "armv8-a"),
+          ("fwd_q8/neon_dotprod.c", "armv8.2-a+dotprod"), ("fwd_q8/neon_i8mm.c", "armv8.2-a+i8mm"),
+          ("fwd_q8/neon_wide.c", "armv8-a"))
+MAC_ARM = {"fmla": "fmla v%d.4s, v30.4s, v31.4s", "bfdot": "bfdot v%d.4s, v30.8h, v31.8h",
+           "bfmmla": "bfmmla v%d.4s, v30.8h, v31.8h", "sdot": "sdot v%d.4s, v30.16b, v31.16b",
+           "udot": "udot v%d.4s, v30.16b, v31.16b", "smmla": "smmla v%d.4s, v30.16b, v31.16b",
+           "usmmla": "usmmla v%d.4s, v30.16b, v31.16b", "ummla": "ummla v%d.4s, v30.16b, v31.16b",
+           "smull": "smull v%d.8h, v30.8b, v31.8b", "smull2": "smull2 v%d.8h, v30.16b, v31.16b",
+           "sadalp": "sadalp v%d.4s, v30.8h"}
+MAC_ARM_RE = re.compile(r"^\s*(%s)\s+v\d+\.(4s|8h)" % "|".join(MAC_ARM))
 FMA_X86 = re.compile(r"^\s*vf(n)?m(add|sub)\d+ps\s+.*%([xyz])mm")
 BRANCH_ARM = re.compile(r"^\s*(b\.?(?:eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le)|cbn?z|tbn?z|b)\s+(?:[^,]+,\s*)*(\.L\w+)\s*$")
 BRANCH_X86 = re.compile(r"^\s*j\w+\s+(\.L\w+)\s*$")
@@ -51,12 +66,13 @@ def compile_asm(job):
     return src, r.stdout if r.returncode == 0 else None, r.stderr[-500:]
 
 
-def loops(asm, arm):
+def loops(asm, arm, work=None):
     """{function: [(n_fma, lanes, body lines)]} of the innermost loops (a label and
-    a later branch back to it, no other back edge inside)."""
+    a later branch back to it, no other back edge inside); work: the regex of the
+    instructions counted (default: the FMAs)."""
     func, labels, out = None, {}, {}
     lines = asm.splitlines()
-    fma = FMA_ARM if arm else FMA_X86
+    fma = work or (FMA_ARM if arm else FMA_X86)
     br = BRANCH_ARM if arm else BRANCH_X86
     edges = []
     for i, ln in enumerate(lines):
@@ -84,7 +100,8 @@ def loops(asm, arm):
             m = fma.match(ln)
             if m:
                 n += 1
-                lanes = ({"4s": 4, "2s": 2, "2d": 2}[m.group(2)] if arm else {"x": 4, "y": 8, "z": 16}[m.group(3)])
+                if not work:
+                    lanes = ({"4s": 4, "2s": 2, "2d": 2}[m.group(2)] if arm else {"x": 4, "y": 8, "z": 16}[m.group(3)])
         if n:
             out.setdefault(f, []).append((n, lanes, body))
     return out
@@ -100,7 +117,7 @@ def mca(binary, triple, cpu, body):
     return int(cyc.group(1)) / int(it.group(1))
 
 
-def why(binary, triple, cpu, body, fma):
+def why(binary, triple, cpu, body, fma, what="the FMAs"):
     """What else the loop spends its issue slots on, and the model's bottleneck:
     the reason a loop stays under its FMA bound."""
     counts = {}
@@ -119,7 +136,7 @@ def why(binary, triple, cpu, body, fma):
         tail.append("pressure on %s" % top)
     if dep and float(dep.group(1)) > 20:
         tail.append("dependencies %s%%" % dep.group(1).split(".")[0])
-    return "%d instructions, besides the FMAs %s%s" % (len(body), mix, "; " + ", ".join(tail) if tail else "")
+    return "%d instructions, besides %s %s%s" % (len(body), what, mix, "; " + ", ".join(tail) if tail else "")
 
 
 def fma_rate(binary, triple, cpu, arm, reg):
@@ -128,6 +145,14 @@ def fma_rate(binary, triple, cpu, arm, reg):
         ["vfmadd231ps %%%s14, %%%s15, %%%s%d" % (reg, reg, reg, i) for i in range(12)]
     c = mca(binary, triple, cpu, body)
     return 12 / c if c else None
+
+
+def mac_bound(binary, cpu, body):
+    """The model's cycles for the loop's multiply-accumulates alone, each into its
+    own register (no dependence between them): the pipes' bound of the loop, or
+    None where the model lacks one of them."""
+    ops = [MAC_ARM_RE.match(ln).group(1) for ln in body if MAC_ARM_RE.match(ln)]
+    return mca(binary, "aarch64-linux-gnu", cpu, [MAC_ARM[o] % (i % 28) for i, o in enumerate(ops)]) if ops else None
 
 
 def family(name):
@@ -197,6 +222,9 @@ def main(argv):
     for op in OPS:
         if have_arm:
             jobs.append((os.path.join(TOP, "kernels", op, "neon.c"), "aarch64-linux-gnu-gcc", ["-march=armv8-a"], conf))
+    for src, march in LP_ARM if have_arm else ():
+        jobs.append((os.path.join(TOP, "kernels", src), "aarch64-linux-gnu-gcc", ["-march=" + march, "-ffp-contract=off"], conf))
+    for op in OPS:
         for src in sorted(os.listdir(os.path.join(TOP, "kernels", op))):
             isa = "avx512" if src.startswith("avx512") else "avx2" if src.startswith("avx2") else None
             if isa and src.endswith(".c"):
@@ -205,12 +233,16 @@ def main(argv):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         compiled = list(ex.map(compile_asm, jobs))
     shutil.rmtree(conf, ignore_errors=True)
-    arm_files, x86_files, variants = [], [], {}
+    arm_files, lp_files, x86_files, variants = [], [], [], {}
+    lp_srcs = {os.path.join(TOP, "kernels", src) for src, _ in LP_ARM}
     for (src, asm, err), job in zip(compiled, jobs):
         if asm is None:
             print("mca_loops: %s did not compile: %s" % (src, err), file=sys.stderr)
             continue
         arm = job[1].startswith("aarch64")
+        if src in lp_srcs:
+            lp_files.append((src, loops(asm, True, MAC_ARM_RE)))
+            continue
         (arm_files if arm else x86_files).append((src, loops(asm, arm)))
         variants[src] = set(re.findall(r"^orthoconv_\w+?_ukernel_(\w+):", asm, re.M))
     version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
@@ -248,7 +280,33 @@ def main(argv):
                 reason = why(binary, "aarch64-linux-gnu", m, body, FMA_ARM)
         out.append("| %s | `%s` | %d | %s | %s |" % (src, f, n, " | ".join(cells), reason))
     out.append("")
-    out.append("Below 85%% of the FMA bound in the %s model: %s." % (TARGET, ", ".join(below) if below else "none"))
+    out.append("The bf16 and int8 kernels (the widening ones run on any NEON core): cycles per iteration and, in "
+               "brackets, the model's time for the loop's multiply-accumulate instructions alone (independent) "
+               "over that estimate; - where the model lacks the instructions.")
+    out.append("")
+    out.append("| kernel file | hot loop in | multiply-accumulates per iteration | " + " | ".join(ARM_MODELS) +
+               " | under 85%% in %s: why |" % TARGET)
+    out.append("|---|---|---|" + "---|" * len(ARM_MODELS) + "---|")
+    for src, f, n, lanes, body in hot_loops(lp_files):
+        cells, reason = [], ""
+        mix = {}
+        for ln in body:
+            m = MAC_ARM_RE.match(ln)
+            if m:
+                mix[m.group(1)] = mix.get(m.group(1), 0) + 1
+        for m in ARM_MODELS:
+            c, bound = mca(binary, "aarch64-linux-gnu", m, body), mac_bound(binary, m, body)
+            if c is None or bound is None:
+                cells.append("-")
+                continue
+            cells.append("%.1f (%.0f%%)" % (c, 100 * bound / c))
+            if m == TARGET and bound / c < 0.85:
+                below.append("%s %s (%.0f%%)" % (os.path.basename(os.path.dirname(src)), f, 100 * bound / c))
+                reason = why(binary, "aarch64-linux-gnu", m, body, MAC_ARM_RE, "the multiply-accumulates")
+        out.append("| %s | `%s` | %s | %s | %s |" % (src, f, " + ".join("%d %s" % (k, o) for o, k in sorted(mix.items())),
+                                                    " | ".join(cells), reason))
+    out.append("")
+    out.append("Below 85%% of their bound in the %s model: %s." % (TARGET, ", ".join(below) if below else "none"))
     out += ["", "The same method on the x86 kernels (gcc %s), against this machine's measurements when a bench "
             "summary is given: the measured share is the best warm case of the file's variants over the FMA peak "
             "probe of its ISA (whole calls, not only their inner loops)." % gccv.get("gcc", "?"), ""]

@@ -16,7 +16,7 @@
 
 #define OC_LOADX(p) vreinterpretq_bf16_u16(vld1q_u16(p))
 #define OC_TAILX(p, n) vreinterpretq_bf16_u8(oc_lp_tail16(p, 2 * (n)))
-#define OC_MAC(a0, a1, x0, x1, w, MR)                                          \
+#define OC_MAC(a0, a1, x0, x1, w, MR, h)                                       \
   do {                                                                         \
     const bfloat16x8_t wv = vreinterpretq_bf16_u16(vld1q_u16(w));              \
     a0 = vbfdotq_f32(a0, x0, wv);                                              \
@@ -24,7 +24,7 @@
   } while (0)
 OC_LP_ROW10(row10, float32x4_t, vpaddq_f32, vdupq_n_f32(0.0f), oc_lp_store4_f32)
 OC_LP_DOT_NEON(orthoconv_bf16_ukernel_2x10__neon_bfdot, float32x4_t, vdupq_n_f32(0.0f), uint16_t, OC_LOADX, OC_TAILX,
-    uint16_t, OC_MAC, 8, 3, row10)
+    uint16_t, OC_MAC, 8, 1, 3, row10)
 
 #define OC_TOAV(v) vreinterpretq_bf16_u64(v)
 #define OC_LOADW(p) vreinterpretq_bf16_u16(vld1q_u16(p))

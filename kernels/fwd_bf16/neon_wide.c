@@ -7,20 +7,19 @@
 #include "lp_pf.h"
 #include "fwd_lp/neon_lp.h"
 
-OC_LP_INLINE float32x4x2_t widen(uint16x8_t v) {
-  const float32x4x2_t r = { { vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(v), 16)),
-                              vreinterpretq_f32_u32(vshll_high_n_u16(v, 16)) } };
-  return r;
-}
-#define OC_LOADX(p) widen(vld1q_u16(p))
-#define OC_TAILX(p, n) widen(vreinterpretq_u16_u8(oc_lp_tail16(p, 2 * (n))))
-#define OC_MAC(a0, a1, x0, x1, w, MR)                                          \
+#define OC_LOADX(p) vld1q_u16(p)
+#define OC_TAILX(p, n) vreinterpretq_u16_u8(oc_lp_tail16(p, 2 * (n)))
+/* Phase h: the low (h = 0) or high four bf16 of the block as fp32, against the
+ * filter's matching four widened weights (the compiler widens each once). */
+#define OC_WIDEN(v, h) vreinterpretq_f32_u32((h) ? vshll_high_n_u16(v, 16) : vshll_n_u16(vget_low_u16(v), 16))
+#define OC_MAC(a0, a1, x0, x1, w, MR, h)                                       \
   do {                                                                         \
-    const float32x4_t wl = vld1q_f32(w), wh = vld1q_f32((w) + 4);              \
-    a0 = vfmaq_f32(vfmaq_f32(a0, x0.val[0], wl), x0.val[1], wh);               \
-    if (MR > 1) a1 = vfmaq_f32(vfmaq_f32(a1, x1.val[0], wl), x1.val[1], wh);   \
+    const float32x4_t wv = vld1q_f32((w) + 4 * (h));                           \
+    const float32x4_t xw0 = OC_WIDEN(x0, h), xw1 = OC_WIDEN(x1, h);            \
+    ORTHOCONV_NEON_FMA(a0, xw0, wv);                                           \
+    if (MR > 1) ORTHOCONV_NEON_FMA(a1, xw1, wv);                               \
   } while (0)
 #define OC_ROW_STORE oc_lp_store4_f32
 OC_LP_ROW10(row10, float32x4_t, vpaddq_f32, vdupq_n_f32(0.0f), OC_ROW_STORE)
 OC_LP_DOT_NEON(orthoconv_bf16_ukernel_2x10__neon_wide, float32x4_t, vdupq_n_f32(0.0f), uint16_t, OC_LOADX, OC_TAILX,
-    float, OC_MAC, 8, 3, row10)
+    float, OC_MAC, 8, 2, 3, row10)
