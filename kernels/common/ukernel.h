@@ -56,10 +56,11 @@ typedef struct orthoconv_pf_cursor {
  * filters past nc of y must not be read or written (a kernel may alias rows past
  * mr to row mr - 1: same reads, same values written).
  *   KN and PANEL layouts: w[k * ldw + n] (a panel is zero past nc, KN is not: a
- *   kernel may read W anywhere in [w, w + (kc - 1) ldw + nc), other filters' values
- *   included, but no lane past nc may reach y); K16: w[kb * ldw + 16 n + j] = W[16 kb + j][n], zero past K,
- *   and the packed block holds nr filters (zero past nc), so a K16 kernel may read
- *   all nr of them. x is not padded: k past kc must not be read. */
+ *   kernel may read W anywhere in [w, w + (kc - 1) ldw + nc), other filters'
+ *   values included, but no lane past nc may reach y); K16: w[kb * ldw + 16 n + j]
+ *   = W[16 kb + j][n], zero past K, and the packed block holds nr filters (zero
+ *   past nc), so a K16 kernel may read all nr of them. x is not padded: k past kc
+ *   must not be read. */
 typedef struct orthoconv_fwd_tile {
   size_t mr, nc, kc;
   const float *x; /* row 0 at k 0 of the block; rows ldx apart */

@@ -3,10 +3,11 @@
  * past 10, where every lane of a W row vector is a filter.
  *
  * Per k: NV vectors of one W row (masked past nc only where a whole vector would
- * leave the tile's block of W) and one broadcast x per row, MR x NV FMAs. 8 x 32 is 16 accumulators +
- * 2 W vectors + 1 broadcast, 10 loads per 16 FMAs, at the FMA pipes' rate while
- * the kc x 32 block of W stays in L1 (88-90% of the measured FMA peak at K=512
- * N=64 and K=2048 N=1000, Zen 5 class). More rows (14 x 32 fills 31 registers)
+ * leave the tile's block of W) and one broadcast x per row, MR x NV FMAs. 8 x 32
+ * is 16 accumulators + 2 W vectors + 1 broadcast, 10 loads per 16 FMAs, at the
+ * FMA pipes' rate while the kc x 32 block of W stays in L1 (88-90% of the
+ * measured FMA peak at K=512 N=64 and K=2048 N=1000, Zen 5 class; 0.93-0.97 on
+ * an Intel Xeon since the plain W loads). More rows (14 x 32 fills 31 registers)
  * lose when rows of X are 4 KiB apart or a multiple of it (K = 1024, 2048):
  * 14 rows' lines share one L1 set of 12 ways, and the broadcasts miss every k
  * (measured 0.6-0.8x of 8 rows at K = 2048). Shorter tiles (M tails, small M) use the narrowest
