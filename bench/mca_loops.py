@@ -15,6 +15,7 @@ usage: bench/mca_loops.py [--measured RESULT.json] [--update FILE.md ...]
   --update:   rewrite the text between <!-- mca:begin --> and <!-- mca:end -->.
 Needs aarch64-linux-gnu-gcc, gcc and llvm-mca (llvm-mca-16 preferred: LLVM 14
 models Neoverse N1/V1 and Cortex-A76 with its Cortex-A57 tables)."""
+import collections
 import concurrent.futures
 import json
 import os
@@ -222,14 +223,13 @@ def main(argv):
     for op in OPS:
         if have_arm:
             jobs.append((os.path.join(TOP, "kernels", op, "neon.c"), "aarch64-linux-gnu-gcc", ["-march=armv8-a"], conf))
-    for src, march in LP_ARM if have_arm else ():
-        jobs.append((os.path.join(TOP, "kernels", src), "aarch64-linux-gnu-gcc", ["-march=" + march, "-ffp-contract=off"], conf))
-    for op in OPS:
         for src in sorted(os.listdir(os.path.join(TOP, "kernels", op))):
             isa = "avx512" if src.startswith("avx512") else "avx2" if src.startswith("avx2") else None
             if isa and src.endswith(".c"):
                 flags = ["-mavx2", "-mfma"] + (["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl"] if isa == "avx512" else [])
                 jobs.append((os.path.join(TOP, "kernels", op, src), "gcc", flags, conf))
+    for src, march in LP_ARM if have_arm else ():
+        jobs.append((os.path.join(TOP, "kernels", src), "aarch64-linux-gnu-gcc", ["-march=" + march, "-ffp-contract=off"], conf))
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         compiled = list(ex.map(compile_asm, jobs))
     shutil.rmtree(conf, ignore_errors=True)
@@ -289,11 +289,7 @@ def main(argv):
     out.append("|---|---|---|" + "---|" * len(ARM_MODELS) + "---|")
     for src, f, n, lanes, body in hot_loops(lp_files):
         cells, reason = [], ""
-        mix = {}
-        for ln in body:
-            m = MAC_ARM_RE.match(ln)
-            if m:
-                mix[m.group(1)] = mix.get(m.group(1), 0) + 1
+        mix = collections.Counter(m.group(1) for m in map(MAC_ARM_RE.match, body) if m)
         for m in ARM_MODELS:
             c, bound = mca(binary, "aarch64-linux-gnu", m, body), mac_bound(binary, m, body)
             if c is None or bound is None:
