@@ -12,7 +12,10 @@
  * 14 rows' lines share one L1 set of 12 ways, and the broadcasts miss every k
  * (measured 0.6-0.8x of 8 rows at K = 2048). Shorter tiles (M tails, small M) use the narrowest
  * instance that holds them, rows past mr aliased to the last real row; with fewer
- * than 4 rows, k is split over 4 chains to cover the FMA latency. The driver keeps
+ * than 4 rows, k is split over 4 chains to cover the FMA latency, and over 2 when
+ * the tile is one vector wide (nc <= 16: 8 chains of one FMA per k sat at the
+ * latency's limit; with the shorter tile end below, 1.07-1.09x at K x N = 64 x 16
+ * on the Xeon). The driver keeps
  * kc <= 256 (the list line's range), so each accumulator sums at most 256 terms
  * and the partial sums meet in y: the rounding error grows like kc + K / kc. */
 #include <immintrin.h>
@@ -29,15 +32,33 @@ __attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
 
 /* kfull: the W rows read whole (see the dispatcher below). */
 OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *t, size_t kfull) {
-  const int CH = MR >= 4 ? 1 : 4;
+  const int CH = MR >= 4 ? (NV == 1 ? 2 : 1) : 4;
   const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
   const __mmask16 m0 = orthoconv_avx512_mask(nc), m1 = orthoconv_avx512_mask(nc > 16 ? nc - 16 : 0);
   const float *xr[8];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) xr[r] = t->x + ((size_t)r < t->mr ? (size_t)r : t->mr - 1) * t->ldx;
+  /* The tile's fields in locals: a masked store may alias anything, and GCC
+   * read them again from *t for every row. y and the bias start the first
+   * chain, so that the end of the tile is sums and stores alone. */
+  const unsigned f = t->flags;
+  float *const y0 = t->y;
+  const size_t ldy = t->ldy, mr = t->mr;
+  __m512 b[2] = { _mm512_setzero_ps(), _mm512_setzero_ps() };
+  if ((f & ORTHOCONV_TILE_LAST) && t->bias) {
+    b[0] = _mm512_maskz_loadu_ps(m0, t->bias);
+    if (NV > 1) b[1] = _mm512_maskz_loadu_ps(m1, t->bias + 16);
+  }
   __m512 acc[4][8][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) {
+    const float *yr = y0 + ((size_t)r < mr ? (size_t)r : mr - 1) * ldy;
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; v++)
+      acc[0][r][v] = f & ORTHOCONV_TILE_FIRST ? b[v] : _mm512_add_ps(b[v], _mm512_maskz_loadu_ps(v ? m1 : m0, yr + 16 * v));
+  }
 #pragma GCC unroll 4
-  for (int c = 0; c < CH; c++)
+  for (int c = 1; c < CH; c++)
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 2
@@ -73,20 +94,16 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
       if (NV > 1) acc[0][r][1] = _mm512_fmadd_ps(xb, w1, acc[0][r][1]);
     }
   }
-  const unsigned f = t->flags;
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) {
-    if ((size_t)r >= t->mr) break;
-    float *y = t->y + (size_t)r * t->ldy;
+    if ((size_t)r >= mr) break;
+    float *y = y0 + (size_t)r * ldy;
 #pragma GCC unroll 2
     for (int v = 0; v < NV; v++) {
-      const __mmask16 m = v ? m1 : m0;
       __m512 s = acc[0][r][v];
 #pragma GCC unroll 3
       for (int c = 1; c < CH; c++) s = _mm512_add_ps(s, acc[c][r][v]);
-      if (!(f & ORTHOCONV_TILE_FIRST)) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, y + 16 * v));
-      if ((f & ORTHOCONV_TILE_LAST) && t->bias) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(m, t->bias + 16 * v));
-      _mm512_mask_storeu_ps(y + 16 * v, m, s);
+      _mm512_mask_storeu_ps(y + 16 * v, v ? m1 : m0, s);
     }
   }
   if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
