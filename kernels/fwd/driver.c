@@ -80,8 +80,10 @@ static size_t packed_block_rows(const orthoconv_ukernel *k, const int *t, size_t
   return 2 * pick_mb(k, t, K); /* a multiple of mr, at most 2 x 1024 */
 }
 
+/* For W packed on the fly the driver still caps the k block to its buffer, as it
+ * does an unresolved one. Resolved once, the divisions of pick_kc and pick_mb are
+ * off the call: they were a third of a one-row layer call (K x N = 64 x 16, Xeon). */
 void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t M, size_t K) {
-  if (k->wlayout == ORTHOCONV_W_PANEL) return; /* its k block may depend on packing on the fly */
   if (k->ntunables > 0 && t[0] <= 0) {
     /* One tile of rows reads each W element once a call: blocking K for L1 would
      * only add a pass of partial sums through y (M = 1, K = 1024: 183 -> 152 ns). */
