@@ -87,7 +87,7 @@ static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choic
   if (pool && pool->threads > 1) {
     const size_t mr = c->k->mr;
     size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
-    if (orthoconv_priv_fwd_packs(c->k, w, N) && tasks > M / PACKING_TASK_ROWS)
+    if (orthoconv_priv_fwd_packs(c->k, w, M, N) && tasks > M / PACKING_TASK_ROWS)
       tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
     rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
   }

@@ -34,7 +34,9 @@ __attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
 OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *t, size_t kfull) {
   const int CH = MR >= 4 ? (NV == 1 ? 2 : 1) : 4;
   const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
-  const __mmask16 m0 = orthoconv_avx512_mask(nc), m1 = orthoconv_avx512_mask(nc > 16 ? nc - 16 : 0);
+  __mmask16 m[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) m[v] = orthoconv_avx512_mask(nc > 16u * v ? nc - 16u * v : 0);
   const float *xr[8];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) xr[r] = t->x + ((size_t)r < t->mr ? (size_t)r : t->mr - 1) * t->ldx;
@@ -44,24 +46,23 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   const unsigned f = t->flags;
   float *const y0 = t->y;
   const size_t ldy = t->ldy, mr = t->mr;
-  __m512 b[2] = { _mm512_setzero_ps(), _mm512_setzero_ps() };
-  if ((f & ORTHOCONV_TILE_LAST) && t->bias) {
-    b[0] = _mm512_maskz_loadu_ps(m0, t->bias);
-    if (NV > 1) b[1] = _mm512_maskz_loadu_ps(m1, t->bias + 16);
-  }
-  __m512 acc[4][8][2];
+  const float *const bias = f & ORTHOCONV_TILE_LAST ? t->bias : NULL;
+  __m512 b[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) b[v] = bias ? _mm512_maskz_loadu_ps(m[v], bias + 16 * v) : _mm512_setzero_ps();
+  __m512 acc[4][8][4];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) {
     const float *yr = y0 + ((size_t)r < mr ? (size_t)r : mr - 1) * ldy;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++)
-      acc[0][r][v] = f & ORTHOCONV_TILE_FIRST ? b[v] : _mm512_add_ps(b[v], _mm512_maskz_loadu_ps(v ? m1 : m0, yr + 16 * v));
+      acc[0][r][v] = f & ORTHOCONV_TILE_FIRST ? b[v] : _mm512_add_ps(b[v], _mm512_maskz_loadu_ps(m[v], yr + 16 * v));
   }
 #pragma GCC unroll 4
   for (int c = 1; c < CH; c++)
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_setzero_ps();
   const float *wk = t->w;
   size_t k = 0;
@@ -74,36 +75,38 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   for (; k + CH <= kfull; k += CH, xk += CH) {
 #pragma GCC unroll 4
     for (int c = 0; c < CH; c++, wk += ldw) {
-      const __m512 w0 = _mm512_loadu_ps(wk);
-      const __m512 w1 = NV > 1 ? _mm512_loadu_ps(wk + 16) : w0;
+      __m512 wv[4];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(wk + 16 * v);
 #pragma GCC unroll 8
       for (int r = 0; r < MR; r++) {
         const __m512 xb = _mm512_set1_ps(xk[xo[r] + c]);
-        acc[c][r][0] = _mm512_fmadd_ps(xb, w0, acc[c][r][0]);
-        if (NV > 1) acc[c][r][1] = _mm512_fmadd_ps(xb, w1, acc[c][r][1]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[c][r][v]);
       }
     }
   }
   for (; k < kc; k++, wk += ldw) {
-    const __m512 w0 = _mm512_maskz_loadu_ps(m0, wk);
-    const __m512 w1 = NV > 1 ? _mm512_maskz_loadu_ps(m1, wk + 16) : w0;
+    __m512 wv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) wv[v] = _mm512_maskz_loadu_ps(m[v], wk + 16 * v);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
       const __m512 xb = _mm512_set1_ps(xr[r][k]);
-      acc[0][r][0] = _mm512_fmadd_ps(xb, w0, acc[0][r][0]);
-      if (NV > 1) acc[0][r][1] = _mm512_fmadd_ps(xb, w1, acc[0][r][1]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[0][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[0][r][v]);
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) {
     if ((size_t)r >= mr) break;
     float *y = y0 + (size_t)r * ldy;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
       __m512 s = acc[0][r][v];
 #pragma GCC unroll 3
       for (int c = 1; c < CH; c++) s = _mm512_add_ps(s, acc[c][r][v]);
-      _mm512_mask_storeu_ps(y + 16 * v, v ? m1 : m0, s);
+      _mm512_mask_storeu_ps(y + 16 * v, m[v], s);
     }
   }
   if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
@@ -127,4 +130,33 @@ void orthoconv_fwd_ukernel_8x32__avx512_outer(const orthoconv_fwd_tile *t) {
    * 0.93-0.97 without (8x32 alone, Xeon model 207). */
   const size_t back = span > t->nc ? (span - t->nc + t->ldw - 1) / t->ldw : 0;
   by_rows[t->nc > 16][mr <= 1 ? 0 : mr <= 2 ? 1 : mr <= 4 ? 2 : 3](t, t->kc > back ? t->kc - back : 0);
+}
+
+/* N >= 64: 6 rows x 4 vectors, 24 accumulators and 10 loads per 24 FMAs (8 x 32:
+ * per 16). Whole tiles only; M tails and a last, narrower panel go through the
+ * 8 x 32 tile, 32 filters at a time (its instances: no code for them here, the
+ * library's budget being nearly spent). Against 8 x 32 in one process (two
+ * layers bound under two profiles, alternated), Xeon model 207, M = 49 and
+ * 3136, K x N = 256 x 64 to 2048 x 1000: 1.00-1.06x while the VM was quiet,
+ * 1.01-1.15x in a contended spell, where the core's load ports are scarcer;
+ * at M = 1 (all in the 8 x 32 tile) 0.96-0.98x. */
+OC_OUTER(6, 4)
+
+void orthoconv_fwd_ukernel_6x64__avx512_outer(const orthoconv_fwd_tile *t) {
+  if (t->mr == 6 && t->nc == 64) {
+    outer_6x4(t, t->kc);
+    return;
+  }
+  orthoconv_fwd_tile part = *t;
+  part.act = ORTHOCONV_ACT_NONE;
+  for (size_t n = 0; n < t->nc; n += 32) {
+    part.nc = t->nc - n < 32 ? t->nc - n : 32;
+    part.w = t->w + n;
+    part.y = t->y + n;
+    part.bias = t->bias ? t->bias + n : NULL;
+    orthoconv_fwd_ukernel_8x32__avx512_outer(&part);
+  }
+  if ((t->flags & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
+      (t->act != ORTHOCONV_ACT_SOFTMAX || (t->flags & ORTHOCONV_TILE_ROW)))
+    act_rows(t);
 }

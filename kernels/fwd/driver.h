@@ -21,8 +21,8 @@ typedef struct orthoconv_priv_fwd_w {
 /* Bytes of stack a call may use for a W block packed on the fly. */
 #define ORTHOCONV_FWD_PACK_BYTES 10240
 
-/* Does a call of k with this W pack W blocks on its stack (its layout not given)? */
-int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t N);
+/* Does a call of k with this W on M rows pack W blocks on its stack (its layout not given)? */
+int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t M, size_t N);
 
 /* y = act(x w + bias) with microkernel k and its tunables t. Rows are independent:
  * the result of a row depends only on k, t, K, N and the row's position modulo mr

@@ -2,7 +2,7 @@
 
 static const size_t Ms[] = { 0, 1, 2, 7, 49, 3137 };
 static const size_t Ks[] = { 1, 3, 16, 17, 1000, 1024, 1025 };
-static const size_t Ns[] = { 1, 2, 7, 10, 11, 16, 17, 33 };
+static const size_t Ns[] = { 1, 2, 7, 10, 11, 16, 17, 33, 70 };
 #define LEN(a) (sizeof a / sizeof a[0])
 
 static const size_t budget = 2000000, both_layouts_below = 200000;
