@@ -27,9 +27,24 @@ OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile
   const float *xr[6];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; r++) xr[r] = t->x + ((size_t)r < t->mr ? (size_t)r : t->mr - 1) * t->ldx;
+  /* The tile's fields in locals (a masked store may alias anything: GCC read
+   * them again for every row); y and the bias start the first chain, so that
+   * the end of the tile is sums and stores alone. */
+  const unsigned f = t->flags;
+  float *const y0 = t->y;
+  const size_t ldy = t->ldy, mr = t->mr;
+  const float *const bias = f & ORTHOCONV_TILE_LAST ? t->bias : NULL;
+  const __m256 b0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
+  const __m256 b1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
   __m256 acc[4][6][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    const float *yr = y0 + ((size_t)r < mr ? (size_t)r : mr - 1) * ldy;
+    acc[0][r][0] = f & ORTHOCONV_TILE_FIRST ? b0 : _mm256_add_ps(b0, _mm256_maskload_ps(yr, m0));
+    acc[0][r][1] = f & ORTHOCONV_TILE_FIRST ? b1 : _mm256_add_ps(b1, _mm256_maskload_ps(yr + 8, m1));
+  }
 #pragma GCC unroll 4
-  for (int c = 0; c < CH; c++)
+  for (int c = 1; c < CH; c++)
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) acc[c][r][0] = acc[c][r][1] = _mm256_setzero_ps();
   const float *wk = t->w;
@@ -51,20 +66,16 @@ OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile
   }
   for (; k < kc; k++) OC_KSTEP(0);
 #undef OC_KSTEP
-  const unsigned f = t->flags;
 #pragma GCC unroll 6
   for (int r = 0; r < MR; r++) {
-    if ((size_t)r >= t->mr) break;
-    float *y = t->y + (size_t)r * t->ldy;
+    if ((size_t)r >= mr) break;
+    float *y = y0 + (size_t)r * ldy;
 #pragma GCC unroll 2
     for (int v = 0; v < 2; v++) {
-      const __m256i m = v ? m1 : m0;
       __m256 s = acc[0][r][v];
 #pragma GCC unroll 3
       for (int c = 1; c < CH; c++) s = _mm256_add_ps(s, acc[c][r][v]);
-      if (!(f & ORTHOCONV_TILE_FIRST)) s = _mm256_add_ps(s, _mm256_maskload_ps(y + 8 * v, m));
-      if ((f & ORTHOCONV_TILE_LAST) && t->bias) s = _mm256_add_ps(s, _mm256_maskload_ps(t->bias + 8 * v, m));
-      _mm256_maskstore_ps(y + 8 * v, m, s);
+      _mm256_maskstore_ps(y + 8 * v, v ? m1 : m0, s);
     }
   }
   if ((f & ORTHOCONV_TILE_LAST) && t->act != ORTHOCONV_ACT_NONE &&
