@@ -19,6 +19,14 @@
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define GR_KB 256
 
+/* A broadcast of *p as a load of its own: folded into an FMA at an indexed
+ * address (row + i0, row + r N), an Intel core splits the FMA into two uops. */
+OC_INLINE __m512 oc_bcast(const float *p) {
+  __m512 v = _mm512_set1_ps(*p);
+  __asm__("" : "+v"(v));
+  return v;
+}
+
 /* ---------------------------------------------------------------------- Gram -- */
 
 /* tot[i][0..16) = sum_k w[k][i0 + i] * w[k][j0 .. j0 + 16), lanes masked by cm. */
@@ -41,14 +49,14 @@ OC_INLINE void gram_blk(const int NR, size_t K, size_t N, const float *w, size_t
         const float *wr = w + (k + s) * N;
         const __m512 r = _mm512_maskz_loadu_ps(cm, wr + j0);
 #pragma GCC unroll 16
-        for (int i = 0; i < NR; i++) acc[s][i] = _mm512_fmadd_ps(_mm512_set1_ps(wr[i0 + i]), r, acc[s][i]);
+        for (int i = 0; i < NR; i++) acc[s][i] = _mm512_fmadd_ps(oc_bcast(wr + i0 + i), r, acc[s][i]);
       }
     }
     for (; k < ke; k++) {
       const float *wr = w + k * N;
       const __m512 r = _mm512_maskz_loadu_ps(cm, wr + j0);
 #pragma GCC unroll 16
-      for (int i = 0; i < NR; i++) acc[0][i] = _mm512_fmadd_ps(_mm512_set1_ps(wr[i0 + i]), r, acc[0][i]);
+      for (int i = 0; i < NR; i++) acc[0][i] = _mm512_fmadd_ps(oc_bcast(wr + i0 + i), r, acc[0][i]);
     }
 #pragma GCC unroll 16
     for (int i = 0; i < NR; i++) {
@@ -269,7 +277,7 @@ OC_INLINE void reg_tile(const int MR, size_t N, const float *w, const float *a, 
   for (size_t j = 0; j < N; j++) {
     const __m512 av = _mm512_maskz_loadu_ps(cm, a + j * N + n0);
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w[r * N + j]), av, acc[r]);
+    for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(oc_bcast(w + r * N + j), av, acc[r]);
   }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) {
@@ -312,7 +320,7 @@ static void reg_run8(size_t nt, size_t N, const float *w, const float *a, size_t
     for (size_t j = 0; j < N; j++) {
       const __m512 av = _mm512_maskz_loadu_ps(cm, a + j * N + n0);
 #pragma GCC unroll 8
-      for (int r = 0; r < RG_MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w[r * N + j]), av, acc[r]);
+      for (int r = 0; r < RG_MR; r++) acc[r] = _mm512_fmadd_ps(oc_bcast(w + r * N + j), av, acc[r]);
     }
 #pragma GCC unroll 8
     for (int r = 0; r < RG_MR; r++) acc[r] = _mm512_add_ps(old[r], acc[r]);
