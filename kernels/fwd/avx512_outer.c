@@ -21,6 +21,7 @@
 #include <immintrin.h>
 #include "ukernel_decls.h"
 #include "avx512_act.h"
+#include "pf_cursor.h"
 
 #define OC_INLINE static inline __attribute__((always_inline))
 
@@ -28,6 +29,13 @@
  * the SLEEF epilogue instead of one per accumulator of every instance. */
 __attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
   for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, t->nc, t->act);
+}
+
+/* The driver's prefetch of the next block of rows (tunable pf): n lines, at the
+ * rate the tile reads X (a line of each of its rows per 16 k). Out of line: once
+ * per 16 k, not worth a copy in every instance. */
+__attribute__((noinline)) static void pf_lines(orthoconv_pf_cursor *c, int n) {
+  for (int i = 0; i < n; i += 2) orthoconv_pf_advance(c);
 }
 
 /* kfull: the W rows read whole (see the dispatcher below). */
@@ -72,7 +80,9 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) xo[r] = (size_t)(xr[r] - t->x);
   const float *xk = t->x;
+  orthoconv_pf_cursor *const pf = t->pf;
   for (; k + CH <= kfull; k += CH, xk += CH) {
+    if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
 #pragma GCC unroll 4
     for (int c = 0; c < CH; c++, wk += ldw) {
       __m512 wv[4];
