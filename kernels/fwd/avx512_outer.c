@@ -34,13 +34,13 @@ __attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
 /* The driver's prefetch of the next block of rows (tunable pf): n lines, at the
  * rate the tile reads X (a line of each of its rows per 16 k). Out of line: once
  * per 16 k, not worth a copy in every instance. */
-__attribute__((noinline)) static void pf_lines(orthoconv_pf_cursor *c, int n) {
+__attribute__((noinline, noclone)) static void pf_lines(orthoconv_pf_cursor *c, int n) {
   for (int i = 0; i < n; i += 2) orthoconv_pf_advance(c);
 }
 
 /* kfull: the W rows read whole (see the dispatcher below). */
 OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *t, size_t kfull) {
-  const int CH = MR >= 4 ? (NV == 1 ? 2 : 1) : 4;
+  const int CH = MR >= 4 ? (NV == 1 ? 2 : 1) : NV >= 4 ? 2 : 4;
   const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
   __mmask16 m[4];
 #pragma GCC unroll 4
@@ -153,12 +153,14 @@ void orthoconv_fwd_ukernel_8x32__avx512_outer(const orthoconv_fwd_tile *t) {
  * layers bound under two profiles, alternated), Xeon model 207, M = 49 and
  * 3136, K x N = 256 x 64 to 2048 x 1000: 1.00-1.06x while the VM was quiet,
  * 1.01-1.15x in a contended spell, where the core's load ports are scarcer;
- * at M = 1 (all in the 8 x 32 tile) 0.96-0.98x. */
-OC_OUTER(6, 4)
+ * at M = 1 through the 8 x 32 tile 0.96-0.98x, so one row has a 1 x 64 instance
+ * (W's 64-wide panel read in one pass, not two half-row passes): 1.17-1.21x over
+ * the halves at K x N = 256 x 64, 512 x 64, 512 x 128 (1.04x at 2048 x 1000). */
+OC_OUTER(6, 4) OC_OUTER(1, 4)
 
 void orthoconv_fwd_ukernel_6x64__avx512_outer(const orthoconv_fwd_tile *t) {
-  if (t->mr == 6 && t->nc == 64) {
-    outer_6x4(t, t->kc);
+  if (t->nc == 64 && (t->mr == 6 || t->mr == 1)) {
+    (t->mr == 6 ? outer_6x4 : outer_1x4)(t, t->kc);
     return;
   }
   orthoconv_fwd_tile part = *t;
