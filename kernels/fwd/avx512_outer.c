@@ -81,6 +81,16 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   for (int r = 0; r < MR; r++) xo[r] = (size_t)(xr[r] - t->x);
   const float *xk = t->x;
   orthoconv_pf_cursor *const pf = t->pf;
+  /* One vector wide, each broadcast feeds one FMA and GCC folds it in. At x +
+   * row offset (one pointer, an index) an Intel core splits such an FMA into
+   * two uops; with a pointer per row (hidden from GCC's induction-variable
+   * merging, which would make them offsets again) the FMA is one: 1.12-1.30x
+   * at K x N = 64 x 16 to 1024 x 16 (Xeon), and 1.10-1.13x before that with
+   * the broadcast as a load of its own. Wider tiles share each broadcast among
+   * their FMAs: a separate load, where the index costs nothing. */
+  const float *xp[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; r++) xp[r] = xr[r];
   for (; k + CH <= kfull; k += CH, xk += CH) {
     if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
 #pragma GCC unroll 4
@@ -90,15 +100,17 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
       for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(wk + 16 * v);
 #pragma GCC unroll 8
       for (int r = 0; r < MR; r++) {
-        __m512 xb = _mm512_set1_ps(xk[xo[r] + c]);
-        /* One vector wide, GCC folds the broadcast into the FMA, and an Intel
-         * core splits an FMA with an indexed memory operand into two uops: as
-         * a load of its own, 1.10-1.13x (K x N = 64 x 16 and 256 x 16, Xeon). */
-        if (NV == 1) __asm__("" : "+v"(xb));
+        const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][c] : xk[xo[r] + c]);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[c][r][v]);
       }
     }
+    if (NV == 1)
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; r++) {
+        xp[r] += CH;
+        __asm__("" : "+r"(xp[r]));
+      }
   }
   for (; k < kc; k++, wk += ldw) {
     __m512 wv[4];
