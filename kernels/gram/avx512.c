@@ -43,13 +43,21 @@ OC_INLINE void gram_blk(const int NR, size_t K, size_t N, const float *w, size_t
 #pragma GCC unroll 16
       for (int i = 0; i < NR; i++) acc[s][i] = _mm512_setzero_ps();
     size_t k = kb;
+    /* Row kb + s from its own pointer at filter i0: each FMA takes its broadcast
+     * at base + displacement, one fused uop (see oc_bcast); the row load's index
+     * (j0 - i0) costs nothing. The empty asm keeps GCC from merging the pointers
+     * into one induction variable and offsets. */
+    const float *wi[4];
+#pragma GCC unroll 4
+    for (int s = 0; s < S; s++) wi[s] = w + (kb + s) * N + i0;
     for (; k + S <= ke; k += S) {
 #pragma GCC unroll 4
       for (int s = 0; s < S; s++) {
-        const float *wr = w + (k + s) * N;
-        const __m512 r = _mm512_maskz_loadu_ps(cm, wr + j0);
+        const __m512 r = _mm512_maskz_loadu_ps(cm, wi[s] + (j0 - i0));
 #pragma GCC unroll 16
-        for (int i = 0; i < NR; i++) acc[s][i] = _mm512_fmadd_ps(oc_bcast(wr + i0 + i), r, acc[s][i]);
+        for (int i = 0; i < NR; i++) acc[s][i] = _mm512_fmadd_ps(_mm512_set1_ps(wi[s][i]), r, acc[s][i]);
+        wi[s] += S * N;
+        __asm__("" : "+r"(wi[s]));
       }
     }
     for (; k < ke; k++) {
