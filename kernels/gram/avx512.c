@@ -43,21 +43,18 @@ OC_INLINE void gram_blk(const int NR, size_t K, size_t N, const float *w, size_t
 #pragma GCC unroll 16
       for (int i = 0; i < NR; i++) acc[s][i] = _mm512_setzero_ps();
     size_t k = kb;
-    /* Row kb + s from its own pointer at filter i0: each FMA takes its broadcast
-     * at base + displacement, one fused uop (see oc_bcast); the row load's index
-     * (j0 - i0) costs nothing. The empty asm keeps GCC from merging the pointers
-     * into one induction variable and offsets. */
-    const float *wi[4];
-#pragma GCC unroll 4
-    for (int s = 0; s < S; s++) wi[s] = w + (kb + s) * N + i0;
     for (; k + S <= ke; k += S) {
 #pragma GCC unroll 4
       for (int s = 0; s < S; s++) {
-        const __m512 r = _mm512_maskz_loadu_ps(cm, wi[s] + (j0 - i0));
+        const float *wr = w + (k + s) * N;
+        const __m512 r = _mm512_maskz_loadu_ps(cm, wr + j0);
+        /* Row k + s at filter i0 as a pointer of its own, hidden from GCC by an
+         * empty asm (else it indexes one pointer again): each FMA takes its
+         * broadcast at base + displacement, one fused uop (see oc_bcast). */
+        const float *wi = wr + i0;
+        __asm__("" : "+r"(wi));
 #pragma GCC unroll 16
-        for (int i = 0; i < NR; i++) acc[s][i] = _mm512_fmadd_ps(_mm512_set1_ps(wi[s][i]), r, acc[s][i]);
-        wi[s] += S * N;
-        __asm__("" : "+r"(wi[s]));
+        for (int i = 0; i < NR; i++) acc[s][i] = _mm512_fmadd_ps(_mm512_set1_ps(wi[i]), r, acc[s][i]);
       }
     }
     for (; k < ke; k++) {
