@@ -2,7 +2,12 @@
  * multiplies and adds in the reference's order (bit-identical to scalar); flat
  * walk of the K x N arrays with lane masks from a repeated copy of trainable.
  * A vector with every lane live is stored plainly, a mixed one lane by lane
- * (never a clear lane), so frozen w, velocity, m, v stay untouched. */
+ * (never a clear lane), so frozen w, velocity, m, v stay untouched. Frozen
+ * lanes are read, though, with plain loads: vmaskmov loads of the mixed
+ * vectors made SGD with 5 of 10 filters frozen 1.08-1.12x slower (Xeon model
+ * 207, old and new kernel in one process). The lane stores are the rest of
+ * its 2.4-2.5x the all-trainable time there (vmaskmov stores took 1.85x on
+ * that Xeon, but they are slow on AMD cores, where AVX2 is the top ISA). */
 #include <math.h>
 #include "ukernel_decls.h"
 #include "avx2_ops.h"
@@ -21,8 +26,10 @@ OC_INLINE __m256i opt_mask(const unsigned char *rep, size_t phase, __m256i in) {
   return _mm256_andnot_si256(_mm256_cmpeq_epi32(b, _mm256_setzero_si256()), in);
 }
 
-OC_INLINE __m256 ld(const float *p, __m256i mk, int full) {
-  return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
+/* Loads read frozen lanes too (their results are never stored): plain loads for
+ * every vector inside the array, a masked one only for its last, partial vector. */
+OC_INLINE __m256 ld(const float *p, __m256i mk, int inside) {
+  return inside ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
 }
 /* vmaskmov stores are slow on AMD cores: a mixed vector is stored lane by lane. */
 OC_INLINE void st(float *p, __m256i mk, int full, __m256 v) {
@@ -40,13 +47,13 @@ OC_INLINE void st(float *p, __m256i mk, int full, __m256 v) {
 /* ------------------------------------------------------------------------ SGD -- */
 
 OC_INLINE void sgd_vec(const orthoconv_sgd *opt, float *w, const float *grad, float *vel,
-    __m256i mk, int full) {
+    __m256i mk, int full, int inside) {
   const __m256 lr = _mm256_set1_ps(opt->lr), mu = _mm256_set1_ps(opt->momentum),
                wd = _mm256_set1_ps(opt->weight_decay);
-  const __m256 wv = ld(w, mk, full);
-  __m256 g = _mm256_add_ps(ld(grad, mk, full), _mm256_mul_ps(wd, wv));
+  const __m256 wv = ld(w, mk, inside);
+  __m256 g = _mm256_add_ps(ld(grad, mk, inside), _mm256_mul_ps(wd, wv));
   if (opt->momentum != 0.0f) {
-    const __m256 v = _mm256_add_ps(_mm256_mul_ps(mu, ld(vel, mk, full)), g);
+    const __m256 v = _mm256_add_ps(_mm256_mul_ps(mu, ld(vel, mk, inside)), g);
     st(vel, mk, full, v);
     g = opt->nesterov ? _mm256_add_ps(g, _mm256_mul_ps(mu, v)) : v;
   }
@@ -60,7 +67,7 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
   const size_t n = K * N;
   if (!trainable) {
     for (size_t i = 0; i < n; i += 8)
-      sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, orthoconv_avx2_ops_tail(n - i), n - i >= 8);
+      sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, orthoconv_avx2_ops_tail(n - i), n - i >= 8, n - i >= 8);
   } else if (N <= OPT_NMAX) {
     unsigned char rep[OPT_NMAX + 8];
     opt_repeat(trainable, N, rep);
@@ -71,7 +78,7 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
       phase += step; /* (phase + 8) mod N without a division in the loop */
       if (phase >= N) phase -= N;
       const int bits = orthoconv_avx2_ops_bits(mk);
-      if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff);
+      if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff, n - i >= 8);
     }
   } else {
     for (size_t k = 0; k < K; k++)
@@ -79,7 +86,7 @@ void orthoconv_sgd_ukernel_1x8__avx2_flat(const orthoconv_sgd *opt, size_t K, si
         const __m256i mk = orthoconv_avx2_ops_live(trainable, n0, N - n0);
         const int bits = orthoconv_avx2_ops_bits(mk);
         const size_t i = k * N + n0;
-        if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff);
+        if (bits) sgd_vec(opt, w + i, grad + i, opt->momentum != 0.0f ? velocity + i : NULL, mk, bits == 0xff, N - n0 >= 8);
       }
   }
 }
@@ -91,15 +98,15 @@ typedef struct adamw_consts {
 } adamw_consts;
 
 OC_INLINE void adamw_vec(const adamw_consts *q, float *w, const float *grad, float *m,
-    float *v, __m256i mk, int full) {
-  const __m256 g = ld(grad, mk, full);
-  const __m256 mi = _mm256_add_ps(_mm256_mul_ps(q->b1, ld(m, mk, full)), _mm256_mul_ps(q->one_b1, g));
-  const __m256 vi = _mm256_add_ps(_mm256_mul_ps(q->b2, ld(v, mk, full)), _mm256_mul_ps(_mm256_mul_ps(q->one_b2, g), g));
+    float *v, __m256i mk, int full, int inside) {
+  const __m256 g = ld(grad, mk, inside);
+  const __m256 mi = _mm256_add_ps(_mm256_mul_ps(q->b1, ld(m, mk, inside)), _mm256_mul_ps(q->one_b1, g));
+  const __m256 vi = _mm256_add_ps(_mm256_mul_ps(q->b2, ld(v, mk, inside)), _mm256_mul_ps(_mm256_mul_ps(q->one_b2, g), g));
   st(m, mk, full, mi);
   st(v, mk, full, vi);
   const __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), q->bc2), q->eps);
   const __m256 upd = _mm256_div_ps(_mm256_mul_ps(q->step, mi), den);
-  st(w, mk, full, _mm256_sub_ps(_mm256_mul_ps(ld(w, mk, full), q->decay), upd));
+  st(w, mk, full, _mm256_sub_ps(_mm256_mul_ps(ld(w, mk, inside), q->decay), upd));
 }
 
 void orthoconv_adamw_ukernel_1x8__avx2_flat(const orthoconv_adamw *opt, float step_size,
@@ -119,7 +126,7 @@ void orthoconv_adamw_ukernel_1x8__avx2_flat(const orthoconv_adamw *opt, float st
   const size_t n = K * N;
   if (!trainable) {
     for (size_t i = 0; i < n; i += 8)
-      adamw_vec(&q, w + i, grad + i, m + i, v + i, orthoconv_avx2_ops_tail(n - i), n - i >= 8);
+      adamw_vec(&q, w + i, grad + i, m + i, v + i, orthoconv_avx2_ops_tail(n - i), n - i >= 8, n - i >= 8);
   } else if (N <= OPT_NMAX) {
     unsigned char rep[OPT_NMAX + 8];
     opt_repeat(trainable, N, rep);
@@ -130,7 +137,7 @@ void orthoconv_adamw_ukernel_1x8__avx2_flat(const orthoconv_adamw *opt, float st
       phase += step; /* (phase + 8) mod N without a division in the loop */
       if (phase >= N) phase -= N;
       const int bits = orthoconv_avx2_ops_bits(mk);
-      if (bits) adamw_vec(&q, w + i, grad + i, m + i, v + i, mk, bits == 0xff);
+      if (bits) adamw_vec(&q, w + i, grad + i, m + i, v + i, mk, bits == 0xff, n - i >= 8);
     }
   } else {
     for (size_t k = 0; k < K; k++)
@@ -138,7 +145,7 @@ void orthoconv_adamw_ukernel_1x8__avx2_flat(const orthoconv_adamw *opt, float st
         const __m256i mk = orthoconv_avx2_ops_live(trainable, n0, N - n0);
         const int bits = orthoconv_avx2_ops_bits(mk);
         const size_t i = k * N + n0;
-        if (bits) adamw_vec(&q, w + i, grad + i, m + i, v + i, mk, bits == 0xff);
+        if (bits) adamw_vec(&q, w + i, grad + i, m + i, v + i, mk, bits == 0xff, N - n0 >= 8);
       }
   }
 }
