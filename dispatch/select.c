@@ -94,8 +94,8 @@ orthoconv_priv_choice orthoconv_priv_choice_of(const orthoconv_ukernel *k) {
 
 /* ---- built-in defaults ------------------------------------------------------ */
 
-/* Per ISA, op and class: registry indices of the candidate variants in line
- * order, -1 past the last. Built once, then read-only. */
+/* Per ISA, op and class: the candidate lines of defaults.inc in order, -1 past
+ * the last. Built once, then read-only. */
 static short candidates[NISA][NOPS][ORTHOCONV_CLASS_COUNT][MAX_CANDIDATES];
 static unsigned bad_lines, first_bad_line;
 static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
@@ -104,27 +104,34 @@ typedef struct default_line {
   orthoconv_isa isa;
   orthoconv_op op;
   unsigned char m0, m1, k0, k1, n0, n1;
+  int (*prefer)(size_t K, size_t N); /* NULL: every shape of its classes */
   void (*fn)(void);
 } default_line;
 
 /* A variant is named by its symbol, so a mistyped name does not compile; lines of
  * ISAs this build lacks vanish with their symbols. */
+#define ORTHOCONV_DEFAULT_IF(isa, op, m0, m1, k0, k1, n0, n1, prefer, fn) \
+  ORTHOCONV_IF_##isa({ ORTHOCONV_ISA_##isa, ORTHOCONV_OP_##op, m0, m1, k0, k1, n0, n1, prefer, (void (*)(void))fn },)
 #define ORTHOCONV_DEFAULT(isa, op, m0, m1, k0, k1, n0, n1, fn) \
-  ORTHOCONV_IF_##isa({ ORTHOCONV_ISA_##isa, ORTHOCONV_OP_##op, m0, m1, k0, k1, n0, n1, (void (*)(void))fn },)
+  ORTHOCONV_DEFAULT_IF(isa, op, m0, m1, k0, k1, n0, n1, NULL, fn)
 static const default_line default_lines[] = {
 #include "defaults.inc"
-  { ORTHOCONV_ISA_SCALAR, ORTHOCONV_OP_COUNT, 0, 0, 0, 0, 0, 0, NULL } /* end marker */
+  { ORTHOCONV_ISA_SCALAR, ORTHOCONV_OP_COUNT, 0, 0, 0, 0, 0, 0, NULL, NULL } /* end marker */
 };
 #undef ORTHOCONV_DEFAULT
+#undef ORTHOCONV_DEFAULT_IF
+#define NLINES (sizeof default_lines / sizeof default_lines[0])
+static short line_kernel[NLINES]; /* registry index of each line's variant */
 
-static void add_candidate(short *list, short idx) {
+/* 0 when the class already holds MAX_CANDIDATES lines. */
+static int add_candidate(short *list, short idx) {
   for (unsigned i = 0; i < MAX_CANDIDATES; i++) {
-    if (list[i] == idx) return;
     if (list[i] < 0) {
       list[i] = idx;
-      return;
+      return 1;
     }
   }
+  return 0;
 }
 
 static void build_defaults(void) {
@@ -136,12 +143,14 @@ static void build_defaults(void) {
       if (!bad_lines++) first_bad_line = i + 1;
       continue;
     }
+    line_kernel[i] = (short)(k - orthoconv_priv_ukernels);
     const unsigned mlast = orthoconv_priv_op_has_m(l->op) ? l->m1 : 0;
+    int full = 0;
     for (unsigned m = l->m0; m <= mlast && m < ORTHOCONV_MCLASSES; m++)
       for (unsigned kc = l->k0; kc <= l->k1 && kc < ORTHOCONV_KCLASSES; kc++)
         for (unsigned n = l->n0; n <= l->n1 && n < ORTHOCONV_NCLASSES; n++)
-          add_candidate(candidates[l->isa][l->op][(m * ORTHOCONV_KCLASSES + kc) * ORTHOCONV_NCLASSES + n],
-                        (short)(k - orthoconv_priv_ukernels));
+          full |= !add_candidate(candidates[l->isa][l->op][(m * ORTHOCONV_KCLASSES + kc) * ORTHOCONV_NCLASSES + n], (short)i);
+    if (full && !bad_lines++) first_bad_line = i + 1;
   }
 }
 
@@ -160,9 +169,11 @@ orthoconv_priv_choice orthoconv_priv_default_choice(orthoconv_op op, size_t M, s
     for (size_t i = 0; i < sizeof best_first / sizeof best_first[0]; i++) {
       if (!orthoconv_priv_isa_allowed(best_first[i], cap)) continue;
       const short *c = candidates[best_first[i]][op][cls];
-      for (unsigned j = 0; j < MAX_CANDIDATES && c[j] >= 0; j++)
-        if (orthoconv_priv_ukernel_applies(&orthoconv_priv_ukernels[c[j]], K, N))
-          return orthoconv_priv_choice_of(&orthoconv_priv_ukernels[c[j]]);
+      for (unsigned j = 0; j < MAX_CANDIDATES && c[j] >= 0; j++) {
+        const orthoconv_ukernel *k = &orthoconv_priv_ukernels[line_kernel[c[j]]];
+        if ((!default_lines[c[j]].prefer || default_lines[c[j]].prefer(K, N)) && orthoconv_priv_ukernel_applies(k, K, N))
+          return orthoconv_priv_choice_of(k);
+      }
     }
   /* The scalar reference of every op applies to every shape. */
   for (size_t i = 0; i < orthoconv_priv_ukernel_count; i++) {

@@ -84,6 +84,10 @@ int orthoconv_priv_isa_allowed(orthoconv_isa isa, orthoconv_isa cap);
 /* Are k's tunables t all within its specs (range and step)? */
 int orthoconv_priv_tunables_valid(const orthoconv_ukernel *k, const int *t);
 /* Lines of dispatch/defaults.inc whose variant has another ISA or op than the line
- * says (their candidates are dropped); a test wants 0. line_no: the first one. */
+ * says, or that would give a class more than its room for candidates (their
+ * candidates are dropped); a test wants 0. line_no: the first one. */
 unsigned orthoconv_priv_defaults_bad_lines(unsigned *line_no);
+/* Shape preferences of default lines (dispatch/prefer.c), finer than the
+ * classes: 1 where the line's variant should run. */
+int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N);
 #endif

@@ -162,6 +162,27 @@ static void defaults_lines(void) {
   CHECK(bad == 0, "%u lines of dispatch/defaults.inc name a variant of another ISA or op (first: entry %u)", bad, line);
 }
 
+/* The AVX-512 forward defaults split the N <= 32 classes by the lanes each tile
+ * fills (dispatch/prefer.c): decisions measured on the Xeon, and the boundary
+ * at N = 10, where 16 ceil(K / 16) + 56 meets 1.6 K (K = 100 pads to 112). */
+static void forward_lane_preference(void) {
+  if (orthoconv_get_isa() != ORTHOCONV_ISA_AVX512 || orthoconv_priv_table_current()) return;
+  static const struct { size_t M, K, N; const char *want; } cases[] = {
+    { 3136, 100, 7, "outer" }, { 3136, 64, 12, "outer" }, { 3136, 256, 10, "dot" }, { 3136, 1024, 20, "dot" },
+    { 49, 256, 16, "outer" }, { 49, 1024, 12, "outer" }, { 1, 100, 7, "dot" }, { 1, 1024, 20, "dot" },
+    { 784, 80, 10, "outer" }, { 784, 96, 10, "dot" }, { 784, 100, 10, "outer" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const orthoconv_priv_shape sh = { cases[i].M, cases[i].K, cases[i].N };
+    const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
+    CHECK(k && strstr(k->name, cases[i].want), "layer %zux%zux%zu: %s, want the %s tile", sh.M, sh.K, sh.N,
+          k ? k->name : "(none)", cases[i].want);
+  }
+  CHECK(!orthoconv_priv_dot_fills_more_lanes(64, 33) && !orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 12) &&
+            orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 10),
+        "dot preference past the measured range");
+}
+
 /* A profile with different choices in two N classes of one M and K selects each
  * for its own shapes, and falls back where its variant does not apply. */
 static void per_class_profile(void) {
@@ -285,6 +306,7 @@ int main(int argc, char **argv) {
       expect_all_selected(orthoconv_cpu_isa());
     }
     defaults_lines();
+    forward_lane_preference();
     expect_all_selected(orthoconv_get_isa());
     per_class_profile();
     runs_what_it_names();

@@ -91,6 +91,25 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   const float *xp[8];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; r++) xp[r] = xr[r];
+  /* One vector wide, 8 k a step: a pointer per row is an add per row and step,
+   * and those adds take FMA ports' issue slots too (2 k a step: 13 other uops
+   * per 16 FMAs). Old and new tile side by side, Xeon: 1.02-1.10x at K x N =
+   * 100 x 7, 1.15x at 512 x 16. */
+  if (NV == 1 && MR >= 4)
+    for (; k + 8 <= kfull; k += 8, xk += 8) {
+      if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
+#pragma GCC unroll 8
+      for (int u = 0; u < 8; u++, wk += ldw) {
+        const __m512 wv = _mm512_loadu_ps(wk);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) acc[u % CH][r][0] = _mm512_fmadd_ps(_mm512_set1_ps(xp[r][u]), wv, acc[u % CH][r][0]);
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; r++) {
+        xp[r] += 8;
+        __asm__("" : "+r"(xp[r]));
+      }
+    }
   for (; k + CH <= kfull; k += CH, xk += CH) {
     if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
 #pragma GCC unroll 4

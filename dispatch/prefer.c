@@ -1,0 +1,23 @@
+/* Where a default line's variant should run within its classes: the AVX-512
+ * forward tiles at N <= 32, where the K <= 256 and N <= 32 classes each hold
+ * shapes with different winners.
+ *
+ * The dot tile (2 rows x 10 filters, vectors along K) fills N / (10 ceil(N / 10))
+ * of its filter slots, and along K it loses the padding of K to 16 and a
+ * transpose-add tree per row that costs about 56 k of FMAs. The outer tile
+ * (8 rows x 32, vectors along N) fills N / (16 ceil(N / 16)) of its lanes and
+ * has no such per-row cost. Layers bound to each and alternated in one process
+ * (Xeon model 207, M = 3136, N = 4 to 30, K = 64 to 1024) follow this model
+ * within about 10%: dot / outer at N = 10 was 0.88x at K = 64, 1.18x at 128,
+ * 1.37x at 256, 1.49x at 1024; at N = 11 and 12, 0.30-0.93x at every K;
+ * at N = 20, 1.33-1.6x from K = 256. orthoconv_forward (W packed per call for
+ * the dot tile) crosses over at the same K, within 1.2x. */
+#include "select.h"
+
+int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N) {
+  if (N > 32) return 0; /* past the measured range */
+  if (K > (1u << 20)) K = 1u << 20; /* the K factor is 1 by then; no overflow below */
+  const size_t dot_slots = 10 * ((N + 9) / 10), outer_lanes = 16 * ((N + 15) / 16);
+  /* N / dot_slots * K / (16 ceil(K / 16) + 56) > N / outer_lanes */
+  return outer_lanes * K > dot_slots * (16 * ((K + 15) / 16) + 56);
+}
