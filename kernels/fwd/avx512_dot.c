@@ -72,13 +72,14 @@ OC_INLINE void dot_tile(const int MR, const orthoconv_fwd_tile *t) {
   if (MR > 1) epilogue(orthoconv_avx512_ops_hsum_many(a1, OC_NR), t->y + t->ldy, t);
 }
 
-void orthoconv_fwd_ukernel_2x10__avx512_dot(const orthoconv_fwd_tile *t) {
-  if (t->mr > 1) dot_tile(2, t);
-  else dot_tile(1, t);
-}
-
 /* One row at a time: X is then read as one sequential stream (two rows read k by
  * k are two streams 4 KiB apart, which DRAM serves worse), at 11 loads per 10 FMAs
  * (L1-bound where two 512-bit loads issue per cycle). For the DRAM-bound case on
  * cores whose L1d holds W; the tuner decides. */
 void orthoconv_fwd_ukernel_1x10__avx512_dot(const orthoconv_fwd_tile *t) { dot_tile(1, t); }
+
+/* A one-row tile (M = 1, odd M) through the variant above: one copy of its code. */
+void orthoconv_fwd_ukernel_2x10__avx512_dot(const orthoconv_fwd_tile *t) {
+  if (t->mr > 1) dot_tile(2, t);
+  else orthoconv_fwd_ukernel_1x10__avx512_dot(t);
+}

@@ -38,28 +38,29 @@ __attribute__((noinline, noclone)) static void pf_lines(orthoconv_pf_cursor *c, 
   for (int i = 0; i < n; i += 2) orthoconv_pf_advance(c);
 }
 
-/* kfull: the W rows read whole (see the dispatcher below). */
-OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *t, size_t kfull) {
-  const int CH = MR >= 4 ? (NV == 1 ? 2 : 1) : NV >= 4 ? 2 : 4;
-  const size_t kc = t->kc, ldw = t->ldw, nc = t->nc;
+/* kfull: the W rows read whole (see the dispatcher below). FULL: the tile has
+ * exactly MR rows (no aliasing code). */
+OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orthoconv_fwd_tile *t, size_t kfull) {
+  const int CH = MR > 8 ? 1 : MR >= 4 ? (NV == 1 ? 2 : 1) : NV >= 4 ? 2 : 4;
+  const size_t kc = t->kc, ldw = t->ldw, nc = t->nc, mr = FULL ? (size_t)MR : t->mr;
   __mmask16 m[4];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; v++) m[v] = orthoconv_avx512_mask(nc > 16u * v ? nc - 16u * v : 0);
-  const float *xr[8];
-#pragma GCC unroll 8
-  for (int r = 0; r < MR; r++) xr[r] = t->x + ((size_t)r < t->mr ? (size_t)r : t->mr - 1) * t->ldx;
+  const float *xr[12];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; r++) xr[r] = t->x + ((size_t)r < mr ? (size_t)r : mr - 1) * t->ldx;
   /* The tile's fields in locals: a masked store may alias anything, and GCC
    * read them again from *t for every row. y and the bias start the first
    * chain, so that the end of the tile is sums and stores alone. */
   const unsigned f = t->flags;
   float *const y0 = t->y;
-  const size_t ldy = t->ldy, mr = t->mr;
+  const size_t ldy = t->ldy;
   const float *const bias = f & ORTHOCONV_TILE_LAST ? t->bias : NULL;
   __m512 b[4];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; v++) b[v] = bias ? _mm512_maskz_loadu_ps(m[v], bias + 16 * v) : _mm512_setzero_ps();
-  __m512 acc[4][8][4];
-#pragma GCC unroll 8
+  __m512 acc[4][12][4];
+#pragma GCC unroll 12
   for (int r = 0; r < MR; r++) {
     const float *yr = y0 + ((size_t)r < mr ? (size_t)r : mr - 1) * ldy;
 #pragma GCC unroll 4
@@ -68,7 +69,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   }
 #pragma GCC unroll 4
   for (int c = 1; c < CH; c++)
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_setzero_ps();
@@ -76,8 +77,8 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   size_t k = 0;
   /* x as one pointer along k plus fixed row offsets: one increment a step (with
    * a pointer per row GCC advanced all 8) */
-  size_t xo[8];
-#pragma GCC unroll 8
+  size_t xo[12];
+#pragma GCC unroll 12
   for (int r = 0; r < MR; r++) xo[r] = (size_t)(xr[r] - t->x);
   const float *xk = t->x;
   orthoconv_pf_cursor *const pf = t->pf;
@@ -88,8 +89,8 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
    * at K x N = 64 x 16 to 1024 x 16 (Xeon), and 1.10-1.13x before that with
    * the broadcast as a load of its own. Wider tiles share each broadcast among
    * their FMAs: a separate load, where the index costs nothing. */
-  const float *xp[8];
-#pragma GCC unroll 8
+  const float *xp[12];
+#pragma GCC unroll 12
   for (int r = 0; r < MR; r++) xp[r] = xr[r];
   /* One vector wide, 8 k a step: a pointer per row is an add per row and step,
    * and those adds take FMA ports' issue slots too (2 k a step: 13 other uops
@@ -98,13 +99,13 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
   if (NV == 1 && MR >= 4)
     for (; k + 8 <= kfull; k += 8, xk += 8) {
       if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
       for (int u = 0; u < 8; u++, wk += ldw) {
         const __m512 wv = _mm512_loadu_ps(wk);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) acc[u % CH][r][0] = _mm512_fmadd_ps(_mm512_set1_ps(xp[r][u]), wv, acc[u % CH][r][0]);
       }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
       for (int r = 0; r < MR; r++) {
         xp[r] += 8;
         __asm__("" : "+r"(xp[r]));
@@ -117,7 +118,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
       __m512 wv[4];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(wk + 16 * v);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
       for (int r = 0; r < MR; r++) {
         const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][c] : xk[xo[r] + c]);
 #pragma GCC unroll 4
@@ -125,7 +126,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
       }
     }
     if (NV == 1)
-#pragma GCC unroll 8
+#pragma GCC unroll 12
       for (int r = 0; r < MR; r++) {
         xp[r] += CH;
         __asm__("" : "+r"(xp[r]));
@@ -135,14 +136,14 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
     __m512 wv[4];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) wv[v] = _mm512_maskz_loadu_ps(m[v], wk + 16 * v);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
       const __m512 xb = _mm512_set1_ps(xr[r][k]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[0][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[0][r][v]);
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
   for (int r = 0; r < MR; r++) {
     if ((size_t)r >= mr) break;
     float *y = y0 + (size_t)r * ldy;
@@ -159,22 +160,55 @@ OC_INLINE void outer_tile(const int MR, const int NV, const orthoconv_fwd_tile *
     act_rows(t);
 }
 
+/* Instances: outer_RxV for tiles of at most R rows, outer_full_RxV for exactly R. */
 #define OC_OUTER(MR, NV) \
-  static void outer_##MR##x##NV(const orthoconv_fwd_tile *t, size_t kfull) { outer_tile(MR, NV, t, kfull); }
+  static void outer_##MR##x##NV(const orthoconv_fwd_tile *t, size_t kfull) { outer_tile(MR, NV, 0, t, kfull); }
+#define OC_OUTER_FULL(MR, NV) \
+  static void outer_full_##MR##x##NV(const orthoconv_fwd_tile *t, size_t kfull) { outer_tile(MR, NV, 1, t, kfull); }
 OC_OUTER(1, 1) OC_OUTER(2, 1) OC_OUTER(4, 1) OC_OUTER(8, 1)
 OC_OUTER(1, 2) OC_OUTER(2, 2) OC_OUTER(4, 2) OC_OUTER(8, 2)
+
+/* W rows whose whole span of floats lies inside the tile's block, [w, w + (kc -
+ * 1) ldw + nc), are read with plain loads (lanes past nc are never stored); only
+ * the last rows of a narrow tile need masks. A masked load costs an Intel core a
+ * uop on its FMA ports: 0.87 of the FMA peak with masks on every row, 0.93-0.97
+ * without (8x32 alone, Xeon model 207). */
+static size_t rows_whole(const orthoconv_fwd_tile *t) {
+  const size_t span = t->nc > 16 ? 32 : 16;
+  const size_t back = span > t->nc ? (span - t->nc + t->ldw - 1) / t->ldw : 0;
+  return t->kc > back ? t->kc - back : 0;
+}
 
 void orthoconv_fwd_ukernel_8x32__avx512_outer(const orthoconv_fwd_tile *t) {
   static void (*const by_rows[2][4])(const orthoconv_fwd_tile *, size_t) = {
     { outer_1x1, outer_2x1, outer_4x1, outer_8x1 }, { outer_1x2, outer_2x2, outer_4x2, outer_8x2 } };
-  const size_t mr = t->mr, span = t->nc > 16 ? 32 : 16;
-  /* W rows whose whole span of floats lies inside the tile's block, [w, w + (kc -
-   * 1) ldw + nc), are read with plain loads (lanes past nc are never stored);
-   * only the last rows of a narrow tile need masks. A masked load costs an Intel
-   * core a uop on its FMA ports: 0.87 of the FMA peak with masks on every row,
-   * 0.93-0.97 without (8x32 alone, Xeon model 207). */
-  const size_t back = span > t->nc ? (span - t->nc + t->ldw - 1) / t->ldw : 0;
-  by_rows[t->nc > 16][mr <= 1 ? 0 : mr <= 2 ? 1 : mr <= 4 ? 2 : 3](t, t->kc > back ? t->kc - back : 0);
+  const size_t mr = t->mr;
+  by_rows[t->nc > 16][mr <= 1 ? 0 : mr <= 2 ? 1 : mr <= 4 ? 2 : 3](t, rows_whole(t));
+}
+
+/* N <= 16, 12 rows: each x feeds one FMA, so the tile's height is what shares
+ * its W row and its fixed costs; 12 row pointers are as many as the registers
+ * hold (GCC keeps W's pointers and the loop counter on the stack instead). One k
+ * chain of 12 sums covers the FMA latency. Layers alternated in one process with
+ * libxsmm's JIT kernel (Xeon model 207), 12 rows against 8: K x N = 100 x 7
+ * 0.85x of libxsmm against 0.74-0.76x at M = 784 and 3136, 0.71x against 0.65x
+ * at M = 49; 64 x 16 0.84x against 0.80x, 256 x 16 1.00x against 0.92x.
+ * Rows 4 KiB apart (K a multiple of 1024) would fill an L1 set with the 12
+ * rows' lines, so such tiles and shorter ones run as 8-row tiles. */
+OC_OUTER_FULL(12, 1)
+
+void orthoconv_fwd_ukernel_12x16__avx512_outer(const orthoconv_fwd_tile *t) {
+  if (t->mr == 12 && t->ldx % 1024) {
+    outer_full_12x1(t, rows_whole(t));
+    return;
+  }
+  orthoconv_fwd_tile part = *t;
+  for (size_t r = 0; r < t->mr; r += 8) {
+    part.mr = t->mr - r < 8 ? t->mr - r : 8;
+    part.x = t->x + r * t->ldx;
+    part.y = t->y + r * t->ldy;
+    orthoconv_fwd_ukernel_8x32__avx512_outer(&part);
+  }
 }
 
 /* N >= 64: 6 rows x 4 vectors, 24 accumulators and 10 loads per 24 FMAs (8 x 32:
@@ -187,11 +221,11 @@ void orthoconv_fwd_ukernel_8x32__avx512_outer(const orthoconv_fwd_tile *t) {
  * at M = 1 through the 8 x 32 tile 0.96-0.98x, so one row has a 1 x 64 instance
  * (W's 64-wide panel read in one pass, not two half-row passes): 1.17-1.21x over
  * the halves at K x N = 256 x 64, 512 x 64, 512 x 128 (1.04x at 2048 x 1000). */
-OC_OUTER(6, 4) OC_OUTER(1, 4)
+OC_OUTER_FULL(6, 4) OC_OUTER_FULL(1, 4)
 
 void orthoconv_fwd_ukernel_6x64__avx512_outer(const orthoconv_fwd_tile *t) {
   if (t->nc == 64 && (t->mr == 6 || t->mr == 1)) {
-    (t->mr == 6 ? outer_6x4 : outer_1x4)(t, t->kc);
+    (t->mr == 6 ? outer_full_6x4 : outer_full_1x4)(t, t->kc);
     return;
   }
   orthoconv_fwd_tile part = *t;
