@@ -11,14 +11,13 @@
 #include <immintrin.h>
 #include "ukernel_decls.h"
 #include "avx2_act.h"
+#include "act/act.h"
 
 #define OC_INLINE static inline __attribute__((always_inline))
 
-/* The activation over the stored tile, row by row while it is in L1: one copy of
- * the SLEEF epilogue instead of one per row of every instance. */
-__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
-  for (size_t r = 0; r < t->mr; r++) orthoconv_avx2_bias_act_row(t->y + r * t->ldy, NULL, t->nc, t->act);
-}
+/* The activation over the stored tile, row by row while it is in L1, by the act
+ * module's row pass: one copy of the SLEEF epilogue for every AVX2 tile. */
+static void act_rows(const orthoconv_fwd_tile *t) { orthoconv_act_rows__avx2(t->mr, t->nc, t->y, t->ldy, t->act); }
 
 OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile *t) {
   const int CH = MR >= 4 ? 1 : 4;

@@ -9,15 +9,15 @@
 #include <immintrin.h>
 #include "ukernel_decls.h"
 #include "avx512_act.h"
+#include "act/act.h"
 
 #define OC_INLINE static inline __attribute__((always_inline))
 #define OC_FMR 4
 
-/* The activation over the stored tile (one copy of the SLEEF epilogue, not one per
- * row of every instance); N = 10 is a whole row, softmax included. */
-__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
-  for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, 10, t->act);
-}
+/* The activation over the stored tile, by the act module's row pass (one copy of
+ * the SLEEF epilogue for every AVX-512 tile); N = 10 is a whole row, softmax
+ * included. */
+static void act_rows(const orthoconv_fwd_tile *t) { orthoconv_act_rows__avx512(t->mr, 10, t->y, t->ldy, t->act); }
 
 OC_INLINE void flat_tile(const int mr, const orthoconv_fwd_tile *tl, const __m512i *idx) {
   const size_t K = tl->kc, ldx = tl->ldx, ldy = tl->ldy;

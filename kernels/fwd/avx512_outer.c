@@ -21,15 +21,14 @@
 #include <immintrin.h>
 #include "ukernel_decls.h"
 #include "avx512_act.h"
+#include "act/act.h"
 #include "pf_cursor.h"
 
 #define OC_INLINE static inline __attribute__((always_inline))
 
-/* The activation over the stored tile, row by row while it is in L1: one copy of
- * the SLEEF epilogue instead of one per accumulator of every instance. */
-__attribute__((noinline)) static void act_rows(const orthoconv_fwd_tile *t) {
-  for (size_t r = 0; r < t->mr; r++) orthoconv_avx512_act_row(t->y + r * t->ldy, t->nc, t->act);
-}
+/* The activation over the stored tile, row by row while it is in L1, by the act
+ * module's row pass: one copy of the SLEEF epilogue for every AVX-512 tile. */
+static void act_rows(const orthoconv_fwd_tile *t) { orthoconv_act_rows__avx512(t->mr, t->nc, t->y, t->ldy, t->act); }
 
 /* The driver's prefetch of the next block of rows (tunable pf): n lines, at the
  * rate the tile reads X (a line of each of its rows per 16 k). Out of line: once
