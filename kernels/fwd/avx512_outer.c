@@ -91,25 +91,38 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
   const float *xp[12];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; r++) xp[r] = xr[r];
-  /* One vector wide, 8 k a step: a pointer per row is an add per row and step,
-   * and those adds take FMA ports' issue slots too (2 k a step: 13 other uops
-   * per 16 FMAs). Old and new tile side by side, Xeon: 1.02-1.10x at K x N =
-   * 100 x 7, 1.15x at 512 x 16. */
-  if (NV == 1 && MR >= 4)
-    for (; k + 8 <= kfull; k += 8, xk += 8) {
+  /* Several k a step (8 one vector wide, else 4): the loop's control, the
+   * prefetch test and, one vector wide, the row pointers' adds once a step. They
+   * take FMA ports' issue slots too: at 1 k a step the 6x64 tile had 9 other
+   * uops per 24 FMAs, and one vector wide 2 k a step had 13 per 16. Old and new
+   * tile side by side, Xeon: one vector wide 1.02-1.10x at K x N = 100 x 7,
+   * 1.15x at 512 x 16; 6x64 1.02-1.08x at M = 3136 (1.00x at 49), 8x32 at
+   * K x N = 512 x 32 1.10x, level with libxsmm's kernel (0.97-1.06x). */
+  const int U = NV == 1 ? 8 : 4;
+  if (NV == 1 ? MR >= 4 : MR >= 6) /* not the 4-row tails of wide tiles: code */
+    for (; k + U <= kfull; k += U, xk += U) {
       if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
+#pragma GCC unroll 8
+      for (int u = 0; u < U; u++, wk += ldw) {
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(wk + 16 * v);
 #pragma GCC unroll 12
-      for (int u = 0; u < 8; u++, wk += ldw) {
-        const __m512 wv = _mm512_loadu_ps(wk);
-#pragma GCC unroll 12
-        for (int r = 0; r < MR; r++) acc[u % CH][r][0] = _mm512_fmadd_ps(_mm512_set1_ps(xp[r][u]), wv, acc[u % CH][r][0]);
+        for (int r = 0; r < MR; r++) {
+          const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][u] : xk[xo[r] + u]);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; v++) acc[u % CH][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[u % CH][r][v]);
+        }
       }
+      if (NV == 1)
 #pragma GCC unroll 12
-      for (int r = 0; r < MR; r++) {
-        xp[r] += 8;
-        __asm__("" : "+r"(xp[r]));
-      }
+        for (int r = 0; r < MR; r++) {
+          xp[r] += U;
+          __asm__("" : "+r"(xp[r]));
+        }
     }
+  /* The steps' remainder and the masked rows: loops, not peeled copies (code). */
+#pragma GCC unroll 1
   for (; k + CH <= kfull; k += CH, xk += CH) {
     if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
 #pragma GCC unroll 4
@@ -131,6 +144,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
         __asm__("" : "+r"(xp[r]));
       }
   }
+#pragma GCC unroll 1
   for (; k < kc; k++, wk += ldw) {
     __m512 wv[4];
 #pragma GCC unroll 4
