@@ -14,6 +14,17 @@
  * the dot tile) crosses over at the same K, within 1.2x. */
 #include "select.h"
 
+/* Filter slots against lanes alone: the AVX2 tiles. There the outer tile (6 x 16)
+ * is one 8-float vector per row for N <= 8, too few sums in flight for the FMA
+ * latency, which offsets the dot tile's cost per row: at K = 64 the dot tile
+ * still won 1.2-1.9x at N = 4 to 10 (AVX2 code on the Xeon; dot / outer 1.25-1.54x
+ * at N = 20, 1.26x at 24, 1.04x at 30; outer / dot 1.28-1.43x at N = 16 and
+ * 1.2-1.5x at N = 11 and 12, K <= 128). */
+int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N) {
+  (void)K;
+  return N <= 32 && 16 * ((N + 15) / 16) > 10 * ((N + 9) / 10);
+}
+
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N) {
   if (N > 32) return 0; /* past the measured range */
   if (K > (1u << 20)) K = 1u << 20; /* the K factor is 1 by then; no overflow below */

@@ -90,4 +90,5 @@ unsigned orthoconv_priv_defaults_bad_lines(unsigned *line_no);
 /* Shape preferences of default lines (dispatch/prefer.c), finer than the
  * classes: 1 where the line's variant should run. */
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N);
+int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N);
 #endif

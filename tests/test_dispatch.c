@@ -181,6 +181,18 @@ static void forward_lane_preference(void) {
   CHECK(!orthoconv_priv_dot_fills_more_lanes(64, 33) && !orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 12) &&
             orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 10),
         "dot preference past the measured range");
+  /* AVX2: filter slots against lanes, whatever K. */
+  static const struct { size_t K, N; const char *want; } avx2[] = {
+    { 1024, 20, "dot" }, { 64, 10, "dot" }, { 256, 16, "outer" }, { 64, 12, "outer" }, { 256, 32, "outer" },
+  };
+  if (orthoconv_set_isa(ORTHOCONV_ISA_AVX2) != ORTHOCONV_OK) return;
+  for (size_t i = 0; i < sizeof avx2 / sizeof avx2[0]; i++) {
+    const orthoconv_priv_shape sh = { 3136, avx2[i].K, avx2[i].N };
+    const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
+    CHECK(k && strstr(k->name, avx2[i].want), "AVX2 layer %zux%zux%zu: %s, want the %s tile", sh.M, sh.K, sh.N,
+          k ? k->name : "(none)", avx2[i].want);
+  }
+  orthoconv_set_isa(ORTHOCONV_ISA_AVX512);
 }
 
 /* A profile with different choices in two N classes of one M and K selects each
