@@ -124,6 +124,20 @@ static void pf_start(orthoconv_pf_cursor *c, const float *x, size_t ldx, size_t 
   }
 }
 
+/* The block of W at (k0, n0) as the caller or the layer holds it. */
+__attribute__((noinline)) static void w_block(int lay, int given_panels, size_t nr, const orthoconv_priv_fwd_w *w, size_t K, size_t N,
+    size_t k0, size_t n0, orthoconv_fwd_tile *tl) {
+  if (lay == ORTHOCONV_W_K16) {
+    tl->w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
+    tl->ldw = 16 * w->npad;
+  } else if (given_panels) {
+    tl->w = w->panel + (n0 / nr * K + k0) * nr;
+    tl->ldw = nr;
+  } else {
+    tl->w = w->kn + k0 * N + n0;
+    tl->ldw = N;
+  }
+}
 /* Tiles of mr rows over rows [0, mm) of one k block of one filter chunk. */
 static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm, size_t ldx, size_t ldy) {
   const float *x0 = tl->x;
@@ -176,15 +190,8 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
           pack_panel_block(w->kn, N, k0, tl.kc, n0, tl.nc, nr, pack);
           tl.w = pack;
           tl.ldw = nr;
-        } else if (lay == ORTHOCONV_W_K16) {
-          tl.w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
-          tl.ldw = 16 * w->npad;
-        } else if (given_panels) {
-          tl.w = w->panel + (n0 / nr * K + k0) * nr;
-          tl.ldw = nr;
         } else {
-          tl.w = w->kn + k0 * N + n0;
-          tl.ldw = N;
+          w_block(lay, given_panels, nr, w, K, N, k0, n0, &tl);
         }
         tl.x = x + m0 * ldx + k0;
         tl.y = y + m0 * ldy + n0;
@@ -204,10 +211,21 @@ __attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, 
   drive(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy, pack, sizeof pack / sizeof pack[0]);
 }
 
-void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K,
+__attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   if (mpf < M) mpf = M;
+  /* One tile, one k block, one chunk of filters (a classifier head's M = 1):
+   * straight to the kernel. Through drive's loops such a call spent a quarter
+   * of its time there (M = 1, K x N = 100 x 7, Xeon). */
+  if (M <= k->mr && N <= k->nr && (k->ntunables == 0 || (t[0] > 0 && (size_t)t[0] >= K)) &&
+      !orthoconv_priv_fwd_packs(k, w, M, N)) {
+    orthoconv_fwd_tile tl = { .mr = M, .nc = N, .kc = K, .x = x, .ldx = ldx, .y = y, .ldy = ldy, .bias = bias,
+                              .act = act, .flags = ORTHOCONV_TILE_FIRST | ORTHOCONV_TILE_LAST | ORTHOCONV_TILE_ROW };
+    w_block(k->wlayout, k->wlayout == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == k->nr, k->nr, w, K, N, 0, 0, &tl);
+    k->fn.fwd(&tl);
+    return;
+  }
   if (orthoconv_priv_fwd_packs(k, w, M, N)) drive_packing(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy);
   else drive(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
 }
