@@ -27,6 +27,8 @@ typedef struct orthoconv_priv_buf {
  * buffer's, element by element (rows of one may lie in the gaps between the rows of another); else OK.
  * Buffers with rows == 0 span nothing (and may be NULL). */
 orthoconv_status orthoconv_priv_check(const orthoconv_priv_buf *b, size_t n);
+/* Do some bytes of a and b coincide (both valid, non-empty)? (check_overlap.c) */
+int orthoconv_priv_bufs_meet(const orthoconv_priv_buf *a, const orthoconv_priv_buf *b);
 
 /* Is v finite (not NaN, not +-inf)? */
 int orthoconv_priv_finite(float v);

@@ -11,11 +11,12 @@
  * lose when rows of X are 4 KiB apart or a multiple of it (K = 1024, 2048):
  * 14 rows' lines share one L1 set of 12 ways, and the broadcasts miss every k
  * (measured 0.6-0.8x of 8 rows at K = 2048). Shorter tiles (M tails, small M) use the narrowest
- * instance that holds them, rows past mr aliased to the last real row; with fewer
- * than 4 rows, k is split over 4 chains to cover the FMA latency, and over 2 when
- * the tile is one vector wide (nc <= 16: 8 chains of one FMA per k sat at the
- * latency's limit; with the shorter tile end below, 1.07-1.09x at K x N = 64 x 16
- * on the Xeon). The driver keeps
+ * instance that holds them, rows past mr aliased to the last real row. Enough
+ * sums in flight for the FMA latency: fewer than 4 rows split k over 4 chains
+ * (8 for one row one vector wide: 1.04-1.06x at M = 1, N = 16); 4 and 8 rows one
+ * vector wide over 2 (8 chains of one FMA per k sat at the latency's limit; with
+ * the shorter tile end below, 1.07-1.09x at K x N = 64 x 16 on the Xeon); 12 rows
+ * and the wide tiles are enough alone. The driver keeps
  * kc <= 256 (the list line's range), so each accumulator sums at most 256 terms
  * and the partial sums meet in y: the rounding error grows like kc + K / kc. */
 #include <immintrin.h>
@@ -40,7 +41,7 @@ __attribute__((noinline, noclone)) static void pf_lines(orthoconv_pf_cursor *c, 
 /* kfull: the W rows read whole (see the dispatcher below). FULL: the tile has
  * exactly MR rows (no aliasing code). */
 OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orthoconv_fwd_tile *t, size_t kfull) {
-  const int CH = MR > 8 ? 1 : MR >= 4 ? (NV == 1 ? 2 : 1) : NV >= 4 ? 2 : 4;
+  const int CH = MR > 8 ? 1 : MR >= 4 ? (NV == 1 ? 2 : 1) : NV >= 4 ? 2 : MR * NV == 1 ? 8 : 4;
   const size_t kc = t->kc, ldw = t->ldw, nc = t->nc, mr = FULL ? (size_t)MR : t->mr;
   __mmask16 m[4];
 #pragma GCC unroll 4
@@ -58,7 +59,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
   __m512 b[4];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; v++) b[v] = bias ? _mm512_maskz_loadu_ps(m[v], bias + 16 * v) : _mm512_setzero_ps();
-  __m512 acc[4][12][4];
+  __m512 acc[8][12][4];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; r++) {
     const float *yr = y0 + ((size_t)r < mr ? (size_t)r : mr - 1) * ldy;
@@ -66,7 +67,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
     for (int v = 0; v < NV; v++)
       acc[0][r][v] = f & ORTHOCONV_TILE_FIRST ? b[v] : _mm512_add_ps(b[v], _mm512_maskz_loadu_ps(m[v], yr + 16 * v));
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int c = 1; c < CH; c++)
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++)
@@ -125,7 +126,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
 #pragma GCC unroll 1
   for (; k + CH <= kfull; k += CH, xk += CH) {
     if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int c = 0; c < CH; c++, wk += ldw) {
       __m512 wv[4];
 #pragma GCC unroll 4
@@ -163,7 +164,7 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
       __m512 s = acc[0][r][v];
-#pragma GCC unroll 3
+#pragma GCC unroll 7
       for (int c = 1; c < CH; c++) s = _mm512_add_ps(s, acc[c][r][v]);
       _mm512_mask_storeu_ps(y + 16 * v, m[v], s);
     }

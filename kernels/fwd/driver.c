@@ -131,7 +131,7 @@ __attribute__((noinline)) static void w_block(int lay, int given_panels, size_t 
     tl->w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
     tl->ldw = 16 * w->npad;
   } else if (given_panels) {
-    tl->w = w->panel + (n0 / nr * K + k0) * nr;
+    tl->w = w->panel + n0 * K + k0 * nr; /* panel n0 / nr starts at n0 K (n0 a multiple of nr) */
     tl->ldw = nr;
   } else {
     tl->w = w->kn + k0 * N + n0;
