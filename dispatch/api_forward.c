@@ -82,15 +82,17 @@ static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choic
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   /* On the calling thread, one part: the same bits (rows do not depend on the cut)
-   * without restarting the driver's blocks and prefetch stream at every task. */
-  size_t rows = M;
-  if (pool && pool->threads > 1) {
-    const size_t mr = c->k->mr;
-    size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
-    if (orthoconv_priv_fwd_packs(c->k, w, M, N) && tasks > M / PACKING_TASK_ROWS)
-      tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
-    rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
+   * without restarting the driver's blocks and prefetch stream at every task,
+   * nor (a one-row call's few ns) the task indirection. */
+  if (!pool || pool->threads <= 1) {
+    orthoconv_priv_fwd_drive_part(c->k, c->t, M, M, K, N, x, ldx, w, bias, act, y, ldy);
+    return;
   }
+  const size_t mr = c->k->mr;
+  size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
+  if (orthoconv_priv_fwd_packs(c->k, w, M, N) && tasks > M / PACKING_TASK_ROWS)
+    tasks = M / PACKING_TASK_ROWS ? M / PACKING_TASK_ROWS : 1;
+  const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
   const fwd_job j = { c, M, K, N, rows, x, ldx, w, bias, act, y, ldy };
   orthoconv_priv_parallel(pool, (M + rows - 1) / rows, fwd_task, (void *)&j);
 }
