@@ -59,8 +59,6 @@
 
 /* A tunable of a list line: name, min, max, step, default. */
 #define ORTHOCONV_TUN(name, lo, hi, step, def) { name, lo, hi, step, def }
-/* Where a variant applies (orthoconv_rule): filters nmin..nmax (0 = no bound) and
- * at most knmax = K * N weights (0 = no bound). */
 /* Where a variant applies (orthoconv_rule), written on a list line as ANY or
  * RULE(nmin, nmax, knmax): filters nmin..nmax (0 = no bound) and at most knmax
  * weights K * N, K rounded up to the variant's K unroll (0 = no bound). */
