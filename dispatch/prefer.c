@@ -25,6 +25,17 @@ int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N) {
   return N <= 32 && 16 * ((N + 15) / 16) > 10 * ((N + 9) / 10);
 }
 
+/* The same against the NEON outer tile's 12 lanes (6 x 12): on paper, no Arm
+ * hardware here. Both tiles' hot loops are FMA-bound within 5% in llvm-mca's
+ * neoverse-v1 model (bench/results/mca.md), so at N = 11 and 12 the dot tile's
+ * 20 slots are 1.67x the FMAs of the outer tile's 12 lanes before its sums per
+ * row; both x86 ISAs measured the same choice at 1.2-3.3x. Used at N <= 12 only:
+ * past that the K-dependent cost of the dot tile would decide, unmeasured. */
+int orthoconv_priv_dot_fills_more_slots_neon(size_t K, size_t N) {
+  (void)K;
+  return 12 * ((N + 11) / 12) > 10 * ((N + 9) / 10);
+}
+
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N) {
   if (N > 32) return 0; /* past the measured range */
   if (K > (1u << 20)) K = 1u << 20; /* the K factor is 1 by then; no overflow below */

@@ -91,4 +91,5 @@ unsigned orthoconv_priv_defaults_bad_lines(unsigned *line_no);
  * classes: 1 where the line's variant should run. */
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N);
 int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N);
+int orthoconv_priv_dot_fills_more_slots_neon(size_t K, size_t N);
 #endif

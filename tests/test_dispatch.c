@@ -166,6 +166,17 @@ static void defaults_lines(void) {
  * fills (dispatch/prefer.c): decisions measured on the Xeon, and the boundary
  * at N = 10, where 16 ceil(K / 16) + 56 meets 1.6 K (K = 100 pads to 112). */
 static void forward_lane_preference(void) {
+  if (orthoconv_get_isa() == ORTHOCONV_ISA_NEON && !orthoconv_priv_table_current()) {
+    static const struct { size_t M, K, N; const char *want; } neon[] = {
+      { 3136, 256, 12, "laneq" }, { 49, 64, 11, "laneq" }, { 3136, 256, 10, "dot" }, { 1, 256, 12, "dot" },
+    };
+    for (size_t i = 0; i < sizeof neon / sizeof neon[0]; i++) {
+      const orthoconv_priv_shape sh = { neon[i].M, neon[i].K, neon[i].N };
+      const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
+      CHECK(k && strstr(k->name, neon[i].want), "NEON layer %zux%zux%zu: %s, want the %s tile", sh.M, sh.K, sh.N,
+            k ? k->name : "(none)", neon[i].want);
+    }
+  }
   if (orthoconv_get_isa() != ORTHOCONV_ISA_AVX512 || orthoconv_priv_table_current()) return;
   static const struct { size_t M, K, N; const char *want; } cases[] = {
     { 3136, 100, 7, "outer" }, { 3136, 64, 12, "outer" }, { 3136, 256, 10, "dot" }, { 3136, 1024, 20, "dot" },
