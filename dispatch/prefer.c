@@ -14,6 +14,9 @@
  * the dot tile) crosses over at the same K, within 1.2x. */
 #include "select.h"
 
+/* w-wide vectors' lanes that N filters take: w ceil(N / w). */
+static size_t lanes(size_t N, size_t w) { return w * ((N + w - 1) / w); }
+
 /* Filter slots against lanes alone: the AVX2 tiles. There the outer tile (6 x 16)
  * is one 8-float vector per row for N <= 8, too few sums in flight for the FMA
  * latency, which offsets the dot tile's cost per row: at K = 64 the dot tile
@@ -22,7 +25,7 @@
  * 1.2-1.5x at N = 11 and 12, K <= 128). */
 int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N) {
   (void)K;
-  return N <= 32 && 16 * ((N + 15) / 16) > 10 * ((N + 9) / 10);
+  return N <= 32 && lanes(N, 16) > lanes(N, 10);
 }
 
 /* The same against the NEON outer tile's 12 lanes (6 x 12): on paper, no Arm
@@ -33,13 +36,12 @@ int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N) {
  * past that the K-dependent cost of the dot tile would decide, unmeasured. */
 int orthoconv_priv_dot_fills_more_slots_neon(size_t K, size_t N) {
   (void)K;
-  return 12 * ((N + 11) / 12) > 10 * ((N + 9) / 10);
+  return lanes(N, 12) > lanes(N, 10);
 }
 
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N) {
   if (N > 32) return 0; /* past the measured range */
   if (K > (1u << 20)) K = 1u << 20; /* the K factor is 1 by then; no overflow below */
-  const size_t dot_slots = 10 * ((N + 9) / 10), outer_lanes = 16 * ((N + 15) / 16);
-  /* N / dot_slots * K / (16 ceil(K / 16) + 56) > N / outer_lanes */
-  return outer_lanes * K > dot_slots * (16 * ((K + 15) / 16) + 56);
+  /* N / dot slots * K / (16 ceil(K / 16) + 56) > N / outer lanes */
+  return lanes(N, 16) * K > lanes(N, 10) * (lanes(K, 16) + 56);
 }

@@ -162,47 +162,47 @@ static void defaults_lines(void) {
   CHECK(bad == 0, "%u lines of dispatch/defaults.inc name a variant of another ISA or op (first: entry %u)", bad, line);
 }
 
-/* The AVX-512 forward defaults split the N <= 32 classes by the lanes each tile
- * fills (dispatch/prefer.c): decisions measured on the Xeon, and the boundary
- * at N = 10, where 16 ceil(K / 16) + 56 meets 1.6 K (K = 100 pads to 112). */
-static void forward_lane_preference(void) {
-  if (orthoconv_get_isa() == ORTHOCONV_ISA_NEON && !orthoconv_priv_table_current()) {
-    static const struct { size_t M, K, N; const char *want; } neon[] = {
-      { 3136, 256, 12, "laneq" }, { 49, 64, 11, "laneq" }, { 3136, 256, 10, "dot" }, { 1, 256, 12, "dot" },
-    };
-    for (size_t i = 0; i < sizeof neon / sizeof neon[0]; i++) {
-      const orthoconv_priv_shape sh = { neon[i].M, neon[i].K, neon[i].N };
-      const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
-      CHECK(k && strstr(k->name, neon[i].want), "NEON layer %zux%zux%zu: %s, want the %s tile", sh.M, sh.K, sh.N,
-            k ? k->name : "(none)", neon[i].want);
-    }
+typedef struct tile_case {
+  size_t M, K, N;
+  const char *want; /* a part of the selected variant's name */
+} tile_case;
+
+/* Each case's layer forward selects a variant whose name holds want. */
+static void expect_tiles(const char *isa, const tile_case *c, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const orthoconv_priv_shape sh = { c[i].M, c[i].K, c[i].N };
+    const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
+    CHECK(k && strstr(k->name, c[i].want), "%s layer %zux%zux%zu: %s, want the %s tile", isa, sh.M, sh.K, sh.N,
+          k ? k->name : "(none)", c[i].want);
   }
-  if (orthoconv_get_isa() != ORTHOCONV_ISA_AVX512 || orthoconv_priv_table_current()) return;
-  static const struct { size_t M, K, N; const char *want; } cases[] = {
+}
+
+/* The forward defaults split the N <= 32 classes by the lanes each tile fills
+ * (dispatch/prefer.c): AVX-512 decisions measured on the Xeon, and the boundary
+ * at N = 10, where 16 ceil(K / 16) + 56 meets 1.6 K (K = 100 pads to 112); AVX2
+ * by filter slots against lanes, whatever K; NEON at N = 11 and 12 (on paper). */
+static void forward_lane_preference(void) {
+  if (orthoconv_priv_table_current()) return;
+  static const tile_case neon[] = {
+    { 3136, 256, 12, "laneq" }, { 49, 64, 11, "laneq" }, { 3136, 256, 10, "dot" }, { 1, 256, 12, "dot" },
+  };
+  if (orthoconv_get_isa() == ORTHOCONV_ISA_NEON) expect_tiles("NEON", neon, sizeof neon / sizeof neon[0]);
+  if (orthoconv_get_isa() != ORTHOCONV_ISA_AVX512) return;
+  static const tile_case avx512[] = {
     { 3136, 100, 7, "outer" }, { 3136, 64, 12, "outer" }, { 3136, 256, 10, "dot" }, { 3136, 1024, 20, "dot" },
     { 49, 256, 16, "outer" }, { 49, 1024, 12, "outer" }, { 1, 100, 7, "dot" }, { 1, 1024, 20, "dot" },
     { 784, 80, 10, "outer" }, { 784, 96, 10, "dot" }, { 784, 100, 10, "outer" },
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const orthoconv_priv_shape sh = { cases[i].M, cases[i].K, cases[i].N };
-    const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
-    CHECK(k && strstr(k->name, cases[i].want), "layer %zux%zux%zu: %s, want the %s tile", sh.M, sh.K, sh.N,
-          k ? k->name : "(none)", cases[i].want);
-  }
+  expect_tiles("AVX-512", avx512, sizeof avx512 / sizeof avx512[0]);
   CHECK(!orthoconv_priv_dot_fills_more_lanes(64, 33) && !orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 12) &&
             orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 10),
         "dot preference past the measured range");
-  /* AVX2: filter slots against lanes, whatever K. */
-  static const struct { size_t K, N; const char *want; } avx2[] = {
-    { 1024, 20, "dot" }, { 64, 10, "dot" }, { 256, 16, "outer" }, { 64, 12, "outer" }, { 256, 32, "outer" },
+  static const tile_case avx2[] = {
+    { 3136, 1024, 20, "dot" }, { 3136, 64, 10, "dot" }, { 3136, 256, 16, "outer" }, { 3136, 64, 12, "outer" },
+    { 3136, 256, 32, "outer" },
   };
   if (orthoconv_set_isa(ORTHOCONV_ISA_AVX2) != ORTHOCONV_OK) return;
-  for (size_t i = 0; i < sizeof avx2 / sizeof avx2[0]; i++) {
-    const orthoconv_priv_shape sh = { 3136, avx2[i].K, avx2[i].N };
-    const orthoconv_ukernel *k = selected(ORTHOCONV_OP_LAYER_FORWARD, sh);
-    CHECK(k && strstr(k->name, avx2[i].want), "AVX2 layer %zux%zux%zu: %s, want the %s tile", sh.M, sh.K, sh.N,
-          k ? k->name : "(none)", avx2[i].want);
-  }
+  expect_tiles("AVX2", avx2, sizeof avx2 / sizeof avx2[0]);
   orthoconv_set_isa(ORTHOCONV_ISA_AVX512);
 }
 

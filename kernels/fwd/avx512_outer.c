@@ -38,6 +38,33 @@ __attribute__((noinline, noclone)) static void pf_lines(orthoconv_pf_cursor *c, 
   for (int i = 0; i < n; i += 2) orthoconv_pf_advance(c);
 }
 
+/* S k of whole W rows from k (S a multiple of CH or CH itself): sums into chain
+ * u mod CH, one vector wide through the row pointers xp (then stepped), else at
+ * xk + the row offsets xo. */
+OC_INLINE void outer_step(const int MR, const int NV, const int CH, const int S, size_t k,
+    orthoconv_pf_cursor *pf, const float *xk, const size_t *xo, const float **xp, const float **wk,
+    size_t ldw, __m512 (*acc)[12][4]) {
+  if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
+#pragma GCC unroll 8
+  for (int u = 0; u < S; u++, *wk += ldw) {
+    __m512 wv[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(*wk + 16 * v);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; r++) {
+      const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][u] : xk[xo[r] + u]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[u % CH][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[u % CH][r][v]);
+    }
+  }
+  if (NV == 1)
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; r++) {
+      xp[r] += S;
+      __asm__("" : "+r"(xp[r]));
+    }
+}
+
 /* kfull: the W rows read whole (see the dispatcher below). FULL: the tile has
  * exactly MR rows (no aliasing code). */
 OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orthoconv_fwd_tile *t, size_t kfull) {
@@ -101,50 +128,10 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
    * K x N = 512 x 32 1.10x, level with libxsmm's kernel (0.97-1.06x). */
   const int U = NV == 1 ? 8 : 4;
   if (NV == 1 ? MR >= 4 : MR >= 6) /* not the 4-row tails of wide tiles: code */
-    for (; k + U <= kfull; k += U, xk += U) {
-      if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
-#pragma GCC unroll 8
-      for (int u = 0; u < U; u++, wk += ldw) {
-        __m512 wv[4];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(wk + 16 * v);
-#pragma GCC unroll 12
-        for (int r = 0; r < MR; r++) {
-          const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][u] : xk[xo[r] + u]);
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; v++) acc[u % CH][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[u % CH][r][v]);
-        }
-      }
-      if (NV == 1)
-#pragma GCC unroll 12
-        for (int r = 0; r < MR; r++) {
-          xp[r] += U;
-          __asm__("" : "+r"(xp[r]));
-        }
-    }
+    for (; k + U <= kfull; k += U, xk += U) outer_step(MR, NV, CH, U, k, pf, xk, xo, xp, &wk, ldw, acc);
   /* The steps' remainder and the masked rows: loops, not peeled copies (code). */
 #pragma GCC unroll 1
-  for (; k + CH <= kfull; k += CH, xk += CH) {
-    if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
-#pragma GCC unroll 8
-    for (int c = 0; c < CH; c++, wk += ldw) {
-      __m512 wv[4];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(wk + 16 * v);
-#pragma GCC unroll 12
-      for (int r = 0; r < MR; r++) {
-        const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][c] : xk[xo[r] + c]);
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_fmadd_ps(xb, wv[v], acc[c][r][v]);
-      }
-    }
-    if (NV == 1)
-#pragma GCC unroll 12
-      for (int r = 0; r < MR; r++) {
-        xp[r] += CH;
-        __asm__("" : "+r"(xp[r]));
-      }
-  }
+  for (; k + CH <= kfull; k += CH, xk += CH) outer_step(MR, NV, CH, CH, k, pf, xk, xo, xp, &wk, ldw, acc);
 #pragma GCC unroll 1
   for (; k < kc; k++, wk += ldw) {
     __m512 wv[4];

@@ -130,12 +130,13 @@ static void pf_start(orthoconv_pf_cursor *c, const float *x, size_t ldx, size_t 
 }
 
 /* The block of W at (k0, n0) as the caller or the layer holds it. */
-__attribute__((noinline)) static void w_block(int lay, int given_panels, size_t nr, const orthoconv_priv_fwd_w *w, size_t K, size_t N,
-    size_t k0, size_t n0, orthoconv_fwd_tile *tl) {
-  if (lay == ORTHOCONV_W_K16) {
+__attribute__((noinline)) static void w_block(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t K,
+    size_t N, size_t k0, size_t n0, orthoconv_fwd_tile *tl) {
+  const size_t nr = k->nr;
+  if (k->wlayout == ORTHOCONV_W_K16) {
     tl->w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
     tl->ldw = 16 * w->npad;
-  } else if (given_panels) {
+  } else if (k->wlayout == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr) {
     tl->w = w->panel + n0 * K + k0 * nr; /* panel n0 / nr starts at n0 K (n0 a multiple of nr) */
     tl->ldw = nr;
   } else {
@@ -165,7 +166,6 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
     orthoconv_activation act, float *y, size_t ldy, float *pack, size_t pack_floats) {
   const size_t nr = k->nr, pfd = tunable(k, t, 2);
   const int lay = k->wlayout, on_stack = pack != NULL;
-  const int given_panels = lay == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr;
   orthoconv_pack_k16_block_fn *const pack_k16 =
       on_stack && lay == ORTHOCONV_W_K16 ? orthoconv_priv_pack_k16_block(k->isa) : NULL;
   orthoconv_act_rows_fn *rows_act = N > nr && act == ORTHOCONV_ACT_SOFTMAX ? orthoconv_priv_act_rows(k->isa) : NULL;
@@ -196,7 +196,7 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
           tl.w = pack;
           tl.ldw = nr;
         } else {
-          w_block(lay, given_panels, nr, w, K, N, k0, n0, &tl);
+          w_block(k, w, K, N, k0, n0, &tl);
         }
         tl.x = x + m0 * ldx + k0;
         tl.y = y + m0 * ldy + n0;
@@ -220,18 +220,18 @@ __attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_uke
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   if (mpf < M) mpf = M;
+  const int packs = orthoconv_priv_fwd_packs(k, w, M, N);
   /* One tile, one k block, one chunk of filters (a classifier head's M = 1):
    * straight to the kernel. Through drive's loops such a call spent a quarter
    * of its time there (M = 1, K x N = 100 x 7, Xeon). */
-  if (M <= k->mr && N <= k->nr && (k->ntunables == 0 || (t[0] > 0 && (size_t)t[0] >= K)) &&
-      !orthoconv_priv_fwd_packs(k, w, M, N)) {
+  if (M <= k->mr && N <= k->nr && (k->ntunables == 0 || (t[0] > 0 && (size_t)t[0] >= K)) && !packs) {
     orthoconv_fwd_tile tl = { .mr = M, .nc = N, .kc = K, .x = x, .ldx = ldx, .y = y, .ldy = ldy, .bias = bias,
                               .act = act, .flags = ORTHOCONV_TILE_FIRST | ORTHOCONV_TILE_LAST | ORTHOCONV_TILE_ROW };
-    w_block(k->wlayout, k->wlayout == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == k->nr, k->nr, w, K, N, 0, 0, &tl);
+    w_block(k, w, K, N, 0, 0, &tl);
     k->fn.fwd(&tl);
     return;
   }
-  if (orthoconv_priv_fwd_packs(k, w, M, N)) drive_packing(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy);
+  if (packs) drive_packing(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy);
   else drive(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
 }
 
