@@ -12,6 +12,8 @@
  * 1.37x at 256, 1.49x at 1024; at N = 11 and 12, 0.30-0.93x at every K;
  * at N = 20, 1.33-1.6x from K = 256. orthoconv_forward (W packed per call for
  * the dot tile) crosses over at the same K, within 1.2x. */
+#include <string.h>
+#include "cpu.h"
 #include "select.h"
 
 /* w-wide vectors' lanes that N filters take: w ceil(N / w). */
@@ -44,4 +46,16 @@ int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N) {
   if (K > (1u << 20)) K = 1u << 20; /* the K factor is 1 by then; no overflow below */
   /* N / dot slots * K / (16 ceil(K / 16) + 56) > N / outer lanes */
   return lanes(N, 16) * K > lanes(N, 10) * (lanes(K, 16) + 56);
+}
+
+/* The regularizer gradient's product W A at N = 10: the flat tile fills 15 of 16
+ * lanes at a one-source permute per FMA; the broadcast tile fills 10 with none.
+ * Intel's AVX-512 cores issue 512-bit permutes to port 5, one of their two FMA
+ * ports, so there the permutes cost FMA slots: broadcast / flat 1.55-1.6x on the
+ * Xeon model 207 (bench reg_grad k: cases, 7 interleaved repetitions, twice; the
+ * same with 5 of 10 frozen). AMD's cores give one-source permutes pipes of their
+ * own, where the flat tile was chosen (Zen 5 class, 1.42 us). */
+int orthoconv_priv_permutes_share_fma_port(size_t K, size_t N) {
+  (void)K, (void)N;
+  return strcmp(orthoconv_priv_cpu_get()->vendor, "GenuineIntel") == 0;
 }

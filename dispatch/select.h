@@ -92,4 +92,6 @@ unsigned orthoconv_priv_defaults_bad_lines(unsigned *line_no);
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N);
 int orthoconv_priv_dot_fills_more_slots(size_t K, size_t N);
 int orthoconv_priv_dot_fills_more_slots_neon(size_t K, size_t N);
+/* Not a shape but the core: are 512-bit permutes issued to an FMA port? */
+int orthoconv_priv_permutes_share_fma_port(size_t K, size_t N);
 #endif
