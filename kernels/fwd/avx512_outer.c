@@ -45,7 +45,7 @@ OC_INLINE void outer_step(const int MR, const int NV, const int CH, const int S,
     orthoconv_pf_cursor *pf, const float *xk, const size_t *xo, const float **xp, const float **wk,
     size_t ldw, __m512 (*acc)[12][4]) {
   if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int u = 0; u < S; u++, *wk += ldw) {
     __m512 wv[4];
 #pragma GCC unroll 4
@@ -119,14 +119,18 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
   const float *xp[12];
 #pragma GCC unroll 12
   for (int r = 0; r < MR; r++) xp[r] = xr[r];
-  /* Several k a step (8 one vector wide, else 4): the loop's control, the
+  /* Several k a step (16 for the 12-row tile, 8 for the other one-vector ones,
+   * else 4): the loop's control, the
    * prefetch test and, one vector wide, the row pointers' adds once a step. They
    * take FMA ports' issue slots too: at 1 k a step the 6x64 tile had 9 other
    * uops per 24 FMAs, and one vector wide 2 k a step had 13 per 16. Old and new
    * tile side by side, Xeon: one vector wide 1.02-1.10x at K x N = 100 x 7,
    * 1.15x at 512 x 16; 6x64 1.02-1.08x at M = 3136 (1.00x at 49), 8x32 at
-   * K x N = 512 x 32 1.10x, level with libxsmm's kernel (0.97-1.06x). */
-  const int U = NV == 1 ? 8 : 4;
+   * K x N = 512 x 32 1.10x, level with libxsmm's kernel (0.97-1.06x). 16 k a
+   * step for 12 rows halves its 12 pointer adds again: 1.02-1.06x at K x N =
+   * 64 x 16, 1.06-1.08x at 100 x 7 (0.84 -> 0.88x and 0.88 -> 0.95x of
+   * libxsmm's kernel), 1.05x at 256 x 16, for 0.8 KB of code. */
+  const int U = NV == 1 ? (MR >= 12 ? 16 : 8) : 4;
   if (NV == 1 ? MR >= 4 : MR >= 6) /* not the 4-row tails of wide tiles: code */
     for (; k + U <= kfull; k += U, xk += U) outer_step(MR, NV, CH, U, k, pf, xk, xo, xp, &wk, ldw, acc);
   /* The steps' remainder and the masked rows: loops, not peeled copies (code). */
