@@ -144,15 +144,27 @@ __attribute__((noinline)) static void w_block(const orthoconv_ukernel *k, const 
     tl->ldw = N;
   }
 }
-/* Tiles of mr rows over rows [0, mm) of one k block of one filter chunk; wn:
- * wnb bytes of the next W block, prefetched into L2 a share per tile (see drive). */
-static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm, size_t ldx, size_t ldy,
-    const char *wn, size_t wnb) {
+/* The next W block's bytes: rows of row_bytes, stride apart (none: rows 0). */
+typedef struct w_ahead {
+  const char *p;
+  size_t row_bytes, stride, rows;
+} w_ahead;
+
+/* Tiles of mr rows over rows [0, mm) of one k block of one filter chunk, with a
+ * share of the next W block's lines prefetched into L2 before each (see drive). */
+static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm, size_t ldx, size_t ldy, w_ahead a) {
   const float *x0 = tl->x;
   float *y0 = tl->y;
-  const size_t share = wnb ? (wnb / 64 + (mm - 1) / k->mr) / ((mm - 1) / k->mr + 1) : 0; /* lines per tile */
+  const size_t lines = (a.row_bytes + 63) / 64, nt = (mm - 1) / k->mr + 1, share = (lines * a.rows + nt - 1) / nt;
+  size_t c = 0; /* line of the row at a.p; 64 c < row_bytes */
   for (size_t m = 0; m < mm; m += k->mr) {
-    for (size_t i = 0; i < share && wnb >= 64; i++, wn += 64, wnb -= 64) __builtin_prefetch(wn, 0, 2);
+    for (size_t i = 0; i < share && a.rows; i++) {
+      __builtin_prefetch(a.p + 64 * c, 0, 2); /* x86: prefetcht1 */
+      if (++c == lines) {
+        c = 0;
+        if (--a.rows) a.p += a.stride;
+      }
+    }
     tl->mr = mm - m < k->mr ? mm - m : k->mr;
     tl->x = x0 + m * ldx;
     tl->y = y0 + m * ldy;
@@ -175,20 +187,21 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
   orthoconv_act_rows_fn *rows_act = N > nr && act == ORTHOCONV_ACT_SOFTMAX ? orthoconv_priv_act_rows(k->isa) : NULL;
   const size_t kc = pick_kc(k, t, K, !on_stack ? 0 : lay == ORTHOCONV_W_K16 ? pack_floats / (16 * nr) * 16 : pack_floats / nr);
   const size_t mb = on_stack ? packed_block_rows(k, t, K) : pick_mb(k, t, K);
-  /* W in the layer's panels, too big to stay in L2 between blocks of rows, comes
-   * from L3 block by block: the first tile of a block waited for its lines (a
-   * 30 KB block at K x N = 2048 x 1000 is about a tenth of its rows' FMA time).
-   * The panels hold the blocks in the order they are used, so the next block is
-   * the bytes after this one (after the last, the first): it is prefetched while
-   * this one's tiles run. Layers alternated in one process, Xeon model 207:
-     * 1.07-1.14x at M = 49 and 1.05-1.09x at 3136; at 512 x 128, W in L2, 0.97x:
-   * hence only W past the half of L2 that blocks of X leave. Blocks of 4 tiles
-   * or fewer read W as fast as one stream without it, and the prefetches'
-   * bursts cost them (0.79-0.87x at M = 1 to 12). */
+  /* W in panels, too big to stay in L2 between blocks of rows, comes from L3
+   * block by block: the first tile of a block waited for its lines (a 30 KB
+   * block at K x N = 2048 x 1000 is about a tenth of its rows' FMA time), and
+   * packing a block on the stack waited for each row of W. So the next block
+   * (this order: k blocks, then panels, then the next block of rows) is
+   * prefetched while this one's tiles run: in a layer's panels one run of
+   * bytes, as given rows stride N apart. Layers alternated in one process, Xeon
+   * model 207: 1.07-1.14x at M = 49 and 1.05-1.09x at 3136 (AVX2 tiles 1.19x
+   * and 1.07x); at 512 x 128, W in L2, 0.97x: hence only W past the half of
+   * L2 that blocks of X leave. Blocks of 4 tiles or fewer read W as fast as one
+   * stream without it, and the prefetches' bursts cost them (0.79-0.87x at
+   * M = 1 to 12). */
   const unsigned l2 = orthoconv_priv_cpu_get()->l2_kib ? orthoconv_priv_cpu_get()->l2_kib : 512;
-  const float *const wend = w->panel ? w->panel + (N + nr - 1) / nr * nr * K : NULL;
-  const int wpf = !on_stack && lay == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr &&
-                  (size_t)(wend - w->panel) > (size_t)l2 * 128; /* floats in half of L2 */
+  const int ahead = lay == ORTHOCONV_W_PANEL && (on_stack || (w->panel && w->panel_nr == nr)) &&
+                    K * N > (size_t)l2 * 128; /* floats in half of L2 */
   orthoconv_pf_cursor cur;
   orthoconv_fwd_tile tl;
   tl.ldx = ldx;
@@ -218,10 +231,18 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
         }
         tl.x = x + m0 * ldx + k0;
         tl.y = y + m0 * ldy + n0;
-        const float *wn = wpf && mm > 4 * k->mr ? tl.w + tl.kc * nr : NULL;
-        if (wn == wend) wn = m0 + mb < M ? w->panel : NULL;
-        const size_t wnf = !wn ? 0 : (size_t)(wend - wn) < tl.kc * nr ? (size_t)(wend - wn) : tl.kc * nr;
-        tiles(k, &tl, mm, ldx, ldy, (const char *)wn, wnf * sizeof(float));
+        w_ahead a = { NULL, 0, 0, 0 };
+        size_t kn = k0 + tl.kc, nn = n0;
+        if (kn == K) kn = 0, nn += nr;
+        if (nn >= N) nn = m0 + mb < M ? 0 : N;
+        if (ahead && mm > 4 * k->mr && nn < N) {
+          a.rows = K - kn < kc ? K - kn : kc;
+          a.p = (const char *)(on_stack ? w->kn + kn * N + nn : w->panel + nn * K + kn * nr);
+          a.row_bytes = (on_stack ? (N - nn < nr ? N - nn : nr) : a.rows * nr) * sizeof(float);
+          a.stride = N * sizeof(float);
+          if (!on_stack) a.rows = 1;
+        }
+        tiles(k, &tl, mm, ldx, ldy, a);
       }
     }
     if (rows_act) rows_act(mm, N, y + m0 * ldy, ldy, act);
