@@ -9,6 +9,7 @@
  * split over 4 chains to cover the FMA latency. kc <= 256 (the list line's
  * range): each accumulator sums at most 256 terms. */
 #include <immintrin.h>
+#include <stdint.h>
 #include "ukernel_decls.h"
 #include "avx2_act.h"
 #include "act/act.h"
@@ -46,10 +47,13 @@ OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile
   for (int c = 1; c < CH; c++)
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) acc[c][r][0] = acc[c][r][1] = _mm256_setzero_ps();
-  const float *wk = t->w;
+  /* W's row as an address: past a block's last row it lies past W's end when the
+   * block starts n0 > 0 floats into a row of W as given, which a pointer may not. */
+  uintptr_t wa = (uintptr_t)t->w;
   size_t k = 0;
 #define OC_KSTEP(c)                                                                       \
   do {                                                                                    \
+    const float *wk = (const float *)wa;                                                  \
     const __m256 w0 = FULL ? _mm256_loadu_ps(wk) : _mm256_maskload_ps(wk, m0);           \
     const __m256 w1 = FULL ? _mm256_loadu_ps(wk + 8) : _mm256_maskload_ps(wk + 8, m1);   \
     _Pragma("GCC unroll 6") for (int r = 0; r < MR; r++) {                                \
@@ -57,7 +61,7 @@ OC_INLINE void outer_tile(const int MR, const int FULL, const orthoconv_fwd_tile
       acc[c][r][0] = _mm256_fmadd_ps(xb, w0, acc[c][r][0]);                               \
       acc[c][r][1] = _mm256_fmadd_ps(xb, w1, acc[c][r][1]);                               \
     }                                                                                     \
-    wk += ldw;                                                                            \
+    wa += ldw * sizeof(float);                                                            \
   } while (0)
   for (; k + CH <= kc; k += CH) {
 #pragma GCC unroll 4

@@ -20,6 +20,7 @@
  * kc <= 256 (the list line's range), so each accumulator sums at most 256 terms
  * and the partial sums meet in y: the rounding error grows like kc + K / kc. */
 #include <immintrin.h>
+#include <stdint.h>
 #include "ukernel_decls.h"
 #include "avx512_act.h"
 #include "act/act.h"
@@ -42,14 +43,14 @@ __attribute__((noinline, noclone)) static void pf_lines(orthoconv_pf_cursor *c, 
  * u mod CH, one vector wide through the row pointers xp (then stepped), else at
  * xk + the row offsets xo. */
 OC_INLINE void outer_step(const int MR, const int NV, const int CH, const int S, size_t k,
-    orthoconv_pf_cursor *pf, const float *xk, const size_t *xo, const float **xp, const float **wk,
+    orthoconv_pf_cursor *pf, const float *xk, const size_t *xo, const float **xp, uintptr_t *wk,
     size_t ldw, __m512 (*acc)[12][4]) {
   if (MR >= 6 && pf && (k & 15) == 0) pf_lines(pf, MR);
 #pragma GCC unroll 16
-  for (int u = 0; u < S; u++, *wk += ldw) {
+  for (int u = 0; u < S; u++, *wk += ldw * sizeof(float)) {
     __m512 wv[4];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps(*wk + 16 * v);
+    for (int v = 0; v < NV; v++) wv[v] = _mm512_loadu_ps((const float *)*wk + 16 * v);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
       const __m512 xb = _mm512_set1_ps(NV == 1 ? xp[r][u] : xk[xo[r] + u]);
@@ -100,7 +101,10 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[c][r][v] = _mm512_setzero_ps();
-  const float *wk = t->w;
+  /* W's row as an address: after a block's last row it lies past W's end when
+   * the block starts n0 > 0 floats into a row of W as given, which a pointer
+   * may not (C: past one past the end). */
+  uintptr_t wk = (uintptr_t)t->w;
   size_t k = 0;
   /* x as one pointer along k plus fixed row offsets: one increment a step (with
    * a pointer per row GCC advanced all 8) */
@@ -137,10 +141,10 @@ OC_INLINE void outer_tile(const int MR, const int NV, const int FULL, const orth
 #pragma GCC unroll 1
   for (; k + CH <= kfull; k += CH, xk += CH) outer_step(MR, NV, CH, CH, k, pf, xk, xo, xp, &wk, ldw, acc);
 #pragma GCC unroll 1
-  for (; k < kc; k++, wk += ldw) {
+  for (; k < kc; k++, wk += ldw * sizeof(float)) {
     __m512 wv[4];
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) wv[v] = _mm512_maskz_loadu_ps(m[v], wk + 16 * v);
+    for (int v = 0; v < NV; v++) wv[v] = _mm512_maskz_loadu_ps(m[v], (const float *)wk + 16 * v);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
       const __m512 xb = _mm512_set1_ps(xr[r][k]);
@@ -197,8 +201,8 @@ void orthoconv_fwd_ukernel_8x32__avx512_outer(const orthoconv_fwd_tile *t) {
  * chain of 12 sums covers the FMA latency. Layers alternated in one process with
  * libxsmm's JIT kernel (Xeon model 207), 12 rows against 8: K x N = 100 x 7
  * 0.85x of libxsmm against 0.74-0.76x at M = 784 and 3136, 0.71x against 0.65x
- * at M = 49; 64 x 16 0.84x against 0.80x, 256 x 16 1.00x against 0.92x.
- * Rows 4 KiB apart (K a multiple of 1024) would fill an L1 set with the 12
+ * at M = 49; 64 x 16 0.84x against 0.80x, 256 x 16 1.00x against 0.92x (at
+ * 8 k a step; 16 k: see outer_tile). Rows 4 KiB apart (K a multiple of 1024) would fill an L1 set with the 12
  * rows' lines, so such tiles and shorter ones run as 8-row tiles. */
 OC_OUTER_FULL(12, 1)
 
