@@ -1,6 +1,6 @@
-/* Where a default line's variant should run within its classes: the AVX-512
- * forward tiles at N <= 32, where the K <= 256 and N <= 32 classes each hold
- * shapes with different winners.
+/* Where a default line's variant should run within its classes: the forward
+ * tiles at N <= 32, where the K <= 256 and N <= 32 classes each hold shapes with
+ * different winners; and, last, one choice that depends on the core's vendor.
  *
  * The dot tile (2 rows x 10 filters, vectors along K) fills N / (10 ceil(N / 10))
  * of its filter slots, and along K it loses the padding of K to 16 and a

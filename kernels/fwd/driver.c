@@ -155,14 +155,20 @@ typedef struct w_ahead {
 static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm, size_t ldx, size_t ldy, w_ahead a) {
   const float *x0 = tl->x;
   float *y0 = tl->y;
-  const size_t lines = (a.row_bytes + 63) / 64, nt = (mm - 1) / k->mr + 1, share = (lines * a.rows + nt - 1) / nt;
-  size_t c = 0; /* line of the row at a.p; 64 c < row_bytes */
+  /* Rows of W as given need not start on a line: line c of a row starts 64 c -
+   * mis bytes on (c > 0), inside the row while c < lines. */
+  size_t c = 0, mis = (uintptr_t)a.p & 63, lines = (mis + a.row_bytes + 63) / 64;
+  const size_t share = a.rows ? ((lines + 1) * a.rows + (mm - 1) / k->mr) / ((mm - 1) / k->mr + 1) : 0;
   for (size_t m = 0; m < mm; m += k->mr) {
     for (size_t i = 0; i < share && a.rows; i++) {
-      __builtin_prefetch(a.p + 64 * c, 0, 2); /* x86: prefetcht1 */
+      __builtin_prefetch(c ? a.p + (64 * c - mis) : a.p, 0, 2); /* x86: prefetcht1 */
       if (++c == lines) {
         c = 0;
-        if (--a.rows) a.p += a.stride;
+        if (--a.rows) {
+          a.p += a.stride;
+          mis = (uintptr_t)a.p & 63;
+          lines = (mis + a.row_bytes + 63) / 64;
+        }
       }
     }
     tl->mr = mm - m < k->mr ? mm - m : k->mr;

@@ -449,8 +449,8 @@ void orthoconv_reg_grad_ukernel_8x16__avx512_bcast(size_t K, size_t N, const flo
  * a row of grad is one vector of 10 lanes, 8 rows per tile, A's 10 rows in
  * registers for the whole call. 10 FMAs per row at 10 of 16 lanes against the
  * flat tile's 6.7 FMAs and 6.7 permutes: faster where permutes share the FMA
- * ports (Intel's port 5), slower where they have their own (AMD); the tuner
- * measures which. */
+ * ports (Intel's port 5), slower where they have their own (AMD): the default
+ * on Intel's cores (dispatch/prefer.c), the tuner's choice elsewhere. */
 #define RB_N 10
 
 void orthoconv_reg_grad_ukernel_8x10__avx512_bcast(size_t K, size_t N, const float *w,
