@@ -7,12 +7,13 @@
  * filter, so a frozen filter costs nothing (the filters of a chunk are the
  * trainable ones only) and a thinned chunk keeps the FMA density.
  * The accumulators + the x vectors + 1 broadcast fit 32 registers.
- * X is walked in blocks of mb rows: a tile sweeps the block's rows at its
+ * X is walked in blocks of rows: a tile sweeps the block's rows at its
  * columns, then the next ones, and so on, while the same columns of the next
  * block are prefetched into L2. So X streams through L2 once, every load hits
  * L2, and the sums restart from zero every block ((mb + M/mb) eps of error growth
- * instead of M eps). Totals live in a [filter][k] stack buffer, transposed into
- * dw at the end of each k block: at N = 10, 16 rows of dw are 10 whole vectors
+ * instead of M eps). A tile's totals are its columns' per filter, tile after
+ * tile (in a stack buffer per k block, or in dw itself when rows go outermost:
+ * see the variant), transposed into rows of dw: at N = 10, 16 rows of dw are 10 whole vectors
  * (plain stores), and with up to 8 trainable filters the transpose works on
  * pairs of rows of 8 totals (24 shuffles instead of 64), which is what lets the
  * cost of a call at small M fall with its frozen filters.
@@ -20,6 +21,7 @@
  * (it rode along the first tile once: the same additions in the same order, at
  * twice the code of every tile instance).
  * N > 12 trainable filters: X goes through L2 once per 12 of them. */
+#include <string.h>
 #include "frozen.h"
 #include "tiles.h"
 #include "ukernel_decls.h"
@@ -41,16 +43,17 @@
 #define BW_KV(nt) ORTHOCONV_BW512_KV(nt)
 #define BW_KVMAX 12
 
-static const float bw_zeros[16 * BW_KVMAX];
-
 typedef struct bw_args {
   size_t M, mlo, mhi, ldx, lddy, pfd;
   const float *x, *dy; /* x at column k of the tile, dy at row 0 */
   const size_t *cols;
-  __mmask16 km[BW_KVMAX]; /* masks of the tile's vectors (K tail) */
+  const __mmask16 *km; /* masks of the tile's vectors (K tail) */
   int pf;
-  const float *tin; /* the totals a tile adds to: its own, or zeros (bw_zeros) */
-  size_t tin_ld;    /* their row stride: BW_KC, or 0 for the zeros */
+  /* A tile's totals are 16 KV floats per filter, filter by filter, from tot;
+   * they add to tin + j tin_ld: the totals themselves (tin_ld 16 KV), or zeros
+   * for the first block of rows (tin_ld 0). */
+  const float *tin;
+  size_t tin_ld;
 } bw_args;
 
 /* tot[j][0..16 KV) += sum over rows [mlo, mhi) of x[m][k..k+16 KV) dy[m][cols[j]].
@@ -91,8 +94,8 @@ OC_INLINE void bw_tile(const int NT, const int KV, const int CONTIG, const bw_ar
   }
 #pragma GCC unroll 12
   for (int j = 0; j < NT; j++) {
-    float *t = tot + (size_t)j * BW_KC;
-    const float *ti = a->tin + (size_t)j * a->tin_ld;
+    float *t = tot + (size_t)j * 16 * KV;
+    const float *ti = a->tin + j * a->tin_ld;
 #pragma GCC unroll 12
     for (int v = 0; v < KV; v++) _mm512_storeu_ps(t + 16 * v, _mm512_add_ps(_mm512_loadu_ps(ti + 16 * v), acc[j][v]));
   }
@@ -203,12 +206,13 @@ OC_INLINE void bw_pairs(const __m512 a[8], __m512 p[8]) {
  * made from 2 pairs of rows by one zero-masked permute (zeros in the frozen
  * columns) and written by a plain store. idx/live: per vector, from
  * bw_pair_tables. */
-static void bw_store_pairs(const float tot[BW_NT][BW_KC], size_t nt, const __m512i idx[10],
+OC_INLINE void bw_store_pairs(const float *const src[BW_NT], size_t kw, size_t skip, size_t nt, const __m512i idx[10],
     const __mmask16 live[10], size_t kb, float *dw) {
-  for (size_t kk = 0; kk + 16 <= kb; kk += 16) {
+  for (size_t kk = 0, at = 0, in = 0; kk + 16 <= kb; kk += 16, at += 16, in += 16) {
+    if (in == kw) in = 0, at += skip; /* the next tile's totals */
     __m512 a[8], p[8];
 #pragma GCC unroll 8
-    for (size_t j = 0; j < 8; j++) a[j] = _mm512_maskz_loadu_ps(j < nt ? 0xffff : 0, tot[j] + kk);
+    for (size_t j = 0; j < 8; j++) a[j] = _mm512_maskz_loadu_ps(j < nt ? 0xffff : 0, src[j < nt ? j : 0] + at);
     bw_pairs(a, p);
     float *d = dw + kk * 10;
 #pragma GCC unroll 10
@@ -243,22 +247,24 @@ static void bw_pair_tables(size_t nt, const size_t *cols, __m512i idx[10], __mma
 }
 
 /* Rows k0 .. k0 + kb of dw from the totals of the one chunk that holds every
- * trainable filter (N <= 16), 16 k at a time: the totals are laid out by column
- * (zeros for frozen filters) and transposed in registers into 16 rows of dw.
+ * trainable filter (N <= 16), 16 k at a time: chunk filter j's totals of k from
+ * src[j] + k + (k / kw) skip (tile by tile), laid out by column (zeros for
+ * frozen filters) and transposed in registers into 16 rows of dw.
  * At N = 10 those 16 rows are 10 whole vectors, written by plain stores: a
  * masked store per row (crossing a line 3 rows in 5) cost more than the whole
  * transpose. Other N, and a K tail, store row by row. */
-static void bw_store_rows(const float tot[BW_NT][BW_KC], size_t nt, const size_t *cols, size_t N,
-    size_t klo, size_t kb, float *dw) {
+__attribute__((noinline)) static void bw_store_rows(const float *const srcj[BW_NT], size_t kw, size_t skip, size_t nt,
+    const size_t *cols, size_t N, size_t klo, size_t kb, float *dw) {
   const float *src[16];
   __mmask16 have = 0;
-  for (size_t c = 0; c < 16; c++) src[c] = tot[0];
-  for (size_t j = 0; j < nt; j++) src[cols[j]] = tot[j], have |= (__mmask16)(1u << cols[j]);
+  for (size_t c = 0; c < 16; c++) src[c] = srcj[0];
+  for (size_t j = 0; j < nt; j++) src[cols[j]] = srcj[j], have |= (__mmask16)(1u << cols[j]);
   const __mmask16 row = orthoconv_avx512_ops_tail(N);
-  for (size_t kk = klo; kk < kb; kk += 16) {
+  for (size_t kk = klo, at = klo + klo / kw * skip, in = klo % kw; kk < kb; kk += 16, at += 16, in += 16) {
+    if (in == kw) in = 0, at += skip; /* the next tile's totals */
     __m512 r[16];
 #pragma GCC unroll 16
-    for (size_t c = 0; c < 16; c++) r[c] = _mm512_maskz_loadu_ps(have & (1u << c) ? 0xffff : 0, src[c] + kk);
+    for (size_t c = 0; c < 16; c++) r[c] = _mm512_maskz_loadu_ps(have & (1u << c) ? 0xffff : 0, src[c] + at);
     bw_transpose16(r);
     const size_t nr = kb - kk < 16 ? kb - kk : 16;
     float *d = dw + kk * N;
@@ -267,6 +273,61 @@ static void bw_store_rows(const float tot[BW_NT][BW_KC], size_t nt, const size_t
       continue;
     }
     for (size_t i = 0; i < nr; i++) _mm512_mask_storeu_ps(d + i * N, row, r[i]);
+  }
+}
+
+static const float bw_zeros[16 * BW_KVMAX];
+static const __mmask16 bw_whole[BW_KVMAX] = { 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
+                                               0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff };
+
+/* One chunk's tiles (kw columns each) over columns [0, kb) of x, block of mbs
+ * rows by block: the totals of columns kk.. at out + kk okm. One copy of the
+ * loops: GCC unswitched them on the first block into four calls of the tile
+ * (the library's code budget). */
+#if defined(__clang__)
+#define BW_ONE_LOOP __attribute__((noinline))
+#else
+#define BW_ONE_LOOP __attribute__((noinline, noclone, optimize("no-unswitch-loops")))
+#endif
+BW_ONE_LOOP static void bw_sweep(bw_args *a, bw_tile_fn *tile, const float *x, size_t kb, size_t kw,
+    size_t mbs, float *out, size_t okm) {
+  __mmask16 part[BW_KVMAX]; /* the last tile's, if kb is not whole tiles */
+  const size_t last = (kb - 1) / kw * kw;
+#pragma GCC unroll 1
+  for (size_t v = 0, left = kb - last; v < kw / 16; v++, left = left > 16 ? left - 16 : 0)
+    part[v] = orthoconv_avx512_ops_tail(left);
+  for (size_t m0 = 0; m0 < a->M; m0 += mbs) {
+    a->mlo = m0;
+    a->mhi = a->M - m0 < mbs ? a->M : m0 + mbs;
+    /* the first block starts the totals from zeros: no memset (a third of an M = 1 call) */
+    a->tin_ld = m0 ? kw : 0;
+    for (size_t kk = 0; kk < kb; kk += kw) {
+      a->x = x + kk;
+      a->km = kk == last ? part : bw_whole;
+      a->tin = m0 ? out + kk * okm : bw_zeros;
+      tile(a, out + kk * okm);
+    }
+  }
+}
+
+/* Rows [0, rows) of dw (from d) out of the totals of whole tiles (kw columns,
+ * ntile filters each; chunk filter j's from base + j kw in the first):
+ * transposed whole rows, or the chunk's columns alone. */
+__attribute__((noinline, noclone)) static void bw_store_block(const float *base, size_t kw, size_t ntile, size_t rows,
+    size_t nt, const size_t *cols, size_t N, int whole, int pairs, const __m512i pidx[10], const __mmask16 plive[10],
+    float *d) {
+  const float *src[BW_NT];
+  const size_t skip = (ntile - 1) * kw;
+  for (size_t j = 0; j < nt; j++) src[j] = base + j * kw;
+  if (pairs) {
+    const size_t kp = rows / 16 * 16; /* rows the pairs path writes */
+    bw_store_pairs(src, kw, skip, nt, pidx, plive, kp, d);
+    if (kp < rows) bw_store_rows(src, kw, skip, nt, cols, N, kp, rows, d);
+  } else if (whole) {
+    bw_store_rows(src, kw, skip, nt, cols, N, 0, rows, d);
+  } else {
+    for (size_t r = 0; r < rows; r++)
+      for (size_t j = 0; j < nt; j++) d[r * N + cols[j]] = src[j][r + r / kw * skip];
   }
 }
 
@@ -298,6 +359,25 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
   a.cols = cols;
   a.pfd = mb;
   a.pf = t[2] != 0;
+  /* Rows of X outermost when the chunk is every trainable filter and X has more
+   * than one block of rows: each block's rows are read whole, left to right,
+   * where k blocks outermost read every row in K / kc pieces, one sweep of X
+   * each. The totals then span K: they live in dw itself, a tile's k columns
+   * (16 KV) per trainable filter where those columns' rows of dw will be, and
+   * at the end each such piece goes through the stack buffer into its rows. The
+   * columns past the last whole tile take the k-block walk. Its blocks are of
+   * mb / 2 rows (32 at the default: about the row streams the L2 prefetcher
+   * follows), and so are the sums' blocks of every call that could take it (N
+   * <= 16, more than one block of rows), so that a filter's sums do not depend
+   * on which others are frozen. Old and new side by side (Xeon model 207, K x N
+   * = 1024 x 10, all filters trainable / 5 frozen): 1.40-1.43x / 1.19x with X
+   * from DRAM (M = 50176), 1.21-1.30x / 1.09-1.10x from L3 (3136); at N = 16
+   * (13 or more trainable: two chunks, the k-block walk in 32-row sums) 1.02x;
+   * one block of rows takes the k-block walk as before, 1.00x / 0.96-0.97x at
+   * M = 49 and 0.98x / 0.89-0.90x at M = 1 (its tiles' totals now tile by tile,
+   * a call more per k block). */
+  const int rows_outer = whole_rows && M > mb;
+  const size_t mbs = M > mb && N <= 16 ? (mb / 2 < 8 ? 8 : mb / 2) : mb; /* rows per block of sums */
   size_t next = 0; /* first filter not yet given to a chunk */
   for (;;) {
     size_t nt = 0;
@@ -313,42 +393,26 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     __mmask16 plive[10];
     if (pairs) bw_pair_tables(nt, cols, pidx, plive);
     if (dbias) orthoconv_priv_bwd_weights_bias(M, mb, dy, lddy, cols, nt, dbias);
+    const size_t kw = 16 * BW_KV(nt), ntile = nt == 11 ? 12 : nt; /* k and filters per tile */
+    bw_tile_fn *const tile = bw_tiles[nt - 1][contig];
+    const size_t kwalk = rows_outer && ntile <= N ? K / kw * kw : 0;
+    if (kwalk) {
+      a.pfd = mbs;
+      bw_sweep(&a, tile, x, kwalk, kw, mbs, dw, N);
+      a.pfd = mb;
+      for (size_t kk = 0; kk < kwalk; kk += kw) {
+        memcpy(tot, dw + kk * N, ntile * kw * sizeof(float)); /* <= 12 x 192 floats: within tot */
+        bw_store_block(tot[0], kw, ntile, kw, nt, cols, N, 1, pairs, pidx, plive, dw + kk * N);
+      }
+    }
     /* A chunk of 6 filters or fewer has wider tiles: a k block tuned for 32-k
      * tiles (all 10 filters trainable) would run them partly masked, more passes
-     * over X (5 of 10 frozen took 1.3x the all-trainable time under such a profile).
-     * The blocking changes no bit: each dw entry is the same sum over m. */
-    const size_t kw = 16 * BW_KV(nt); /* k per tile */
+     * over X (5 of 10 frozen took 1.3x the all-trainable time under such a profile). */
     const size_t kcc = kc < kw ? kw : kc / kw * kw;
-    for (size_t k0 = 0; k0 < K; k0 += kcc) {
+    for (size_t k0 = kwalk; k0 < K; k0 += kcc) {
       const size_t kb = K - k0 < kcc ? K - k0 : kcc;
-      for (size_t m0 = 0; m0 < M; m0 += mb) {
-        a.mlo = m0;
-        a.mhi = M - m0 < mb ? M : m0 + mb;
-        for (size_t kk = 0; kk < kb; kk += kw) {
-          a.x = x + k0 + kk;
-          for (size_t v = 0; v < kw / 16; v++) /* the tile's vectors */
-            a.km[v] = orthoconv_avx512_ops_tail(kb - kk > 16 * v ? kb - kk - 16 * v : 0);
-          /* the first m block adds to zeros: no memset of the totals (its rep
-           * stos was a third of an M = 1 call) */
-          a.tin = m0 == 0 ? bw_zeros : &tot[0][kk];
-          a.tin_ld = m0 == 0 ? 0 : BW_KC;
-          bw_tiles[nt - 1][contig](&a, &tot[0][kk]);
-        }
-      }
-      if (pairs) {
-        const size_t kp = kb / 16 * 16; /* rows the pairs path writes */
-        bw_store_pairs(tot, nt, pidx, plive, kp, dw + k0 * N);
-        if (kp < kb) bw_store_rows(tot, nt, cols, N, kp, kb, dw + k0 * N);
-        continue;
-      }
-      if (whole_rows) {
-        bw_store_rows(tot, nt, cols, N, 0, kb, dw + k0 * N);
-        continue;
-      }
-      for (size_t kk = 0; kk < kb; kk++) {
-        float *d = dw + (k0 + kk) * N;
-        for (size_t j = 0; j < nt; j++) d[cols[j]] = tot[j][kk];
-      }
+      bw_sweep(&a, tile, x + k0, kb, kw, mbs, tot[0], ntile);
+      bw_store_block(tot[0], kw, ntile, kb, nt, cols, N, whole_rows, pairs, pidx, plive, dw + k0 * N);
     }
   }
 }
