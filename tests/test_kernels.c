@@ -131,8 +131,8 @@ static void test_backward_data(const grid_shape *g) {
   tmat_free(&dy), tmat_free(&w), tmat_free(&dx);
 }
 
-/* Frozen-filter patterns: none given, alternate, first only trains, all frozen. */
-/* (idx 4: the first N - 5 train, for 11 of 16: the 12-filter tile run at 11) */
+/* Frozen-filter patterns: none given, alternate, first only trains, all frozen;
+ * idx 4 alone: the first N - 5 train (11 of 16: the 12-filter tile run at 11). */
 static unsigned char *make_mask(size_t N, unsigned idx) {
   if (idx % 4 == 0 && idx != 4) return NULL;
   unsigned char *t = malloc(N);

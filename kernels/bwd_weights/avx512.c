@@ -326,8 +326,9 @@ __attribute__((noinline, noclone)) static void bw_store_block(const float *base,
   } else if (whole) {
     bw_store_rows(src, kw, skip, nt, cols, N, 0, rows, d);
   } else {
-    for (size_t r = 0; r < rows; r++)
-      for (size_t j = 0; j < nt; j++) d[r * N + cols[j]] = src[j][r + r / kw * skip];
+    for (size_t r0 = 0; r0 < rows; r0 += kw) /* tile by tile */
+      for (size_t r = 0; r < kw && r0 + r < rows; r++)
+        for (size_t j = 0; j < nt; j++) d[(r0 + r) * N + cols[j]] = src[j][r0 * ntile + r];
   }
 }
 
@@ -349,7 +350,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
   const int whole_rows = N <= 16 && trained >= 1 && trained <= BW_NT;
   /* whole rows carry their frozen zeros: then only dbias's are left (no rows) */
   orthoconv_priv_bwd_weights_zero_frozen(whole_rows ? 0 : K, N, trainable, dw, dbias);
-  float tot[BW_NT][BW_KC];
+  float tot[BW_NT * BW_KC]; /* a k block's totals, or one tile's staged from dw */
   size_t cols[BW_NT];
   bw_args a;
   a.M = M;
@@ -405,7 +406,7 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
       a.pfd = mb;
       for (size_t kk = 0; kk < kwalk; kk += kw) {
         memcpy(tot, dw + kk * N, ntile * kw * sizeof(float)); /* <= 12 x 192 floats: within tot */
-        bw_store_block(tot[0], kw, ntile, kw, nt, cols, N, 1, pairs, pidx, plive, dw + kk * N);
+        bw_store_block(tot, kw, ntile, kw, nt, cols, N, 1, pairs, pidx, plive, dw + kk * N);
       }
     }
     /* A chunk of 6 filters or fewer has wider tiles: a k block tuned for 32-k
@@ -414,8 +415,8 @@ void orthoconv_bwd_weights_ukernel_32x12__avx512_mblk(size_t M, size_t K, size_t
     const size_t kcc = kc < kw ? kw : kc / kw * kw;
     for (size_t k0 = kwalk; k0 < K; k0 += kcc) {
       const size_t kb = K - k0 < kcc ? K - k0 : kcc;
-      bw_sweep(&a, tile, x + k0, kb, kw, mbs, tot[0], ntile);
-      bw_store_block(tot[0], kw, ntile, kb, nt, cols, N, whole_rows, pairs, pidx, plive, dw + k0 * N);
+      bw_sweep(&a, tile, x + k0, kb, kw, mbs, tot, ntile);
+      bw_store_block(tot, kw, ntile, kb, nt, cols, N, whole_rows, pairs, pidx, plive, dw + k0 * N);
     }
   }
 }

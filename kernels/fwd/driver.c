@@ -101,6 +101,11 @@ static void pack_panel_block(const float *w, size_t N, size_t k0, size_t kl, siz
     for (size_t j = 0; j < nr; j++) p[j] = j < nc ? w[(k0 + k) * N + n0 + j] : 0.0f;
 }
 
+/* Does the layer hold W in panels of the kernel's width? */
+static int panels_given(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w) {
+  return k->wlayout == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == k->nr;
+}
+
 /* Does the kernel need W packed block by block here (its layout not given)? One
  * panel needs no packing: its k rows are the contiguous rows of W itself; nor
  * does one tile of rows, which reads each element of W once anyway (a panel
@@ -113,7 +118,7 @@ static void pack_panel_block(const float *w, size_t N, size_t k0, size_t kl, siz
 int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t M, size_t N) {
   if (k->wlayout == ORTHOCONV_W_K16) return !w->k16;
   if (k->wlayout == ORTHOCONV_W_PANEL)
-    return (N > k->nr ? M > k->mr : N < k->nr && M >= 32 * (size_t)k->mr) && !(w->panel && w->panel_nr == k->nr);
+    return (N > k->nr ? M > k->mr : N < k->nr && M >= 32 * (size_t)k->mr) && !panels_given(k, w);
   return 0;
 }
 
@@ -136,7 +141,7 @@ __attribute__((noinline)) static void w_block(const orthoconv_ukernel *k, const 
   if (k->wlayout == ORTHOCONV_W_K16) {
     tl->w = w->k16 + k0 * w->npad + 16 * n0; /* block k0 / 16 starts at 16 npad (k0 / 16) */
     tl->ldw = 16 * w->npad;
-  } else if (k->wlayout == ORTHOCONV_W_PANEL && w->panel && w->panel_nr == nr) {
+  } else if (panels_given(k, w)) {
     tl->w = w->panel + n0 * K + k0 * nr; /* panel n0 / nr starts at n0 K (n0 a multiple of nr) */
     tl->ldw = nr;
   } else {
@@ -206,7 +211,7 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
    * stream without it, and the prefetches' bursts cost them (0.79-0.87x at
    * M = 1 to 12). */
   const unsigned l2 = orthoconv_priv_cpu_get()->l2_kib ? orthoconv_priv_cpu_get()->l2_kib : 512;
-  const int ahead = lay == ORTHOCONV_W_PANEL && (on_stack || (w->panel && w->panel_nr == nr)) &&
+  const int ahead = lay == ORTHOCONV_W_PANEL && (on_stack || panels_given(k, w)) &&
                     K * N > (size_t)l2 * 128; /* floats in half of L2 */
   orthoconv_pf_cursor cur;
   orthoconv_fwd_tile tl;
