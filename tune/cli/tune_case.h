@@ -12,9 +12,11 @@ typedef struct tc_case tc_case;
 /* cold_bytes > 0: rotate the M-sized buffers through at least that much memory. */
 tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_bytes);
 void tc_free(tc_case *c);
-/* One call of variant ch (next buffer slot). */
+/* One call of variant ch (next buffer slot); for ops that take a mask, two: every
+ * filter trainable, then the first N / 2 frozen. */
 void tc_run(tc_case *c, const orthoconv_priv_choice *ch);
-/* Work of one call: flops for the GEMM-like ops, bytes moved for the optimizer steps. */
+/* Work of one tc_run: flops for the GEMM-like ops, bytes moved for the optimizer
+ * steps (both calls of a masked op counted whole). */
 double tc_work(const tc_case *c);
 /* "GFLOP/s" or "GB/s" (what tc_work / seconds / 1e9 is). */
 const char *tc_unit(orthoconv_op op);
