@@ -18,6 +18,7 @@ size_t orthoconv_priv_task_count(double flops, size_t units) {
   const double grain = p && p->task_kflops ? 1e3 * (double)p->task_kflops : ORTHOCONV_TASK_FLOPS;
   const double t = flops / grain;
   size_t n = t < 1.0 ? 1 : t > 1e9 ? (size_t)1e9 : (size_t)t;
+  if (n < 2 && !(p && p->task_kflops) && flops >= 2.0 * ORTHOCONV_TASK_FLOPS_MIN) n = 2;
   if (n > units) n = units;
   return n ? n : 1;
 }
