@@ -2,15 +2,18 @@
  * bwd_data/avx512.c) on 16 registers: W^T block on the stack, tiles of 6 rows x
  * 16 k (12 accumulators + 2 W + 1 broadcast). The last vector of a tile is
  * stored with vmaskmov, so nothing past column K of a row of dx is written.
- * W^T is built 8 rows x 8 filters at a time by a transpose in registers. */
+ * W^T is built 8 rows x 8 filters at a time by a transpose in registers; past
+ * N = 16 filters come in chunks of 64 over at most 48 k (the tunable kc is
+ * capped there), each chunk after the first adding to dx. */
 #include "ukernel_decls.h"
 #include "avx2_ops.h"
 
 #define OC_INLINE ORTHOCONV_AVX2_OPS_INLINE
 #define BD_NC 16
-#define BD_KC 192 /* largest k block: 12 KiB of W^T on the stack (a call may use 16) */
+#define BD_KC 192 /* largest k block: 16 x 192 floats of W^T, 12 KiB of the stack */
 #define BD_MR 6
 #define BD_NCH 64 /* filters a chunk past 16 (a block of 48 k) */
+_Static_assert(BD_NC * BD_KC / BD_NCH % 16 == 0 && BD_NCH % 8 == 0, "chunks of whole 16-k blocks and 8-filter groups");
 
 typedef struct bd_args {
   const float *wt; /* W^T block at k column ks, row stride ldwt */
@@ -33,10 +36,13 @@ OC_INLINE void bd_tile(const int MR, const bd_args *a) {
     for (int v = 0; v < 2; v++) acc[r][v] = _mm256_setzero_ps();
   const float *wt = a->wt, *dy = a->dy;
   const size_t lddy = a->lddy, ldwt = a->ldwt;
-  for (size_t n = 0; n < a->nc; n++, wt += ldwt, dy++) {
+  /* W^T's row n by index: a pointer stepped after the last row would lie past
+   * the buffer when the chunk fills it */
+  for (size_t n = 0; n < a->nc; n++, dy++) {
+    const float *wn = wt + n * ldwt;
     __m256 wv[2];
 #pragma GCC unroll 2
-    for (int v = 0; v < 2; v++) wv[v] = _mm256_loadu_ps(wt + 8 * v);
+    for (int v = 0; v < 2; v++) wv[v] = _mm256_loadu_ps(wn + 8 * v);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
       const __m256 d = _mm256_broadcast_ss(dy + r * lddy);

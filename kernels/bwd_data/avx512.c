@@ -1,23 +1,26 @@
 /* AVX-512 backward data: dx = dy W^T (M x K).
  *
  * dx[m][k..k+16) needs column n of W along k, which the K x N layout strides by
- * N: each block of up to kc k x 16 filters of W is transposed once per call into
- * a stack buffer (zero-padded to whole 64-k groups), 16 rows at a time in
- * registers (a scalar transpose cost as much as the whole M = 49 product), then every tile of 4 rows x
- * 64 k runs an outer product over the filters: per filter 4 loads of W^T, 4
- * broadcasts of dy, 16 FMAs, with 16 accumulators + 4 W + 1 broadcast registers.
- * The transpose is K*N moves against M*K*N FMAs. The first 16-filter block
- * stores dx, later ones (N > 16) add to it. Every store of dx is masked to
- * [k0, k0 + kb), so nothing past column K of a row is written. */
+ * N: each block of up to kc k x a chunk of filters (16, or 48 over 64 k past
+ * N = 16) is transposed once per call into a stack buffer (zero-padded to whole
+ * 64-k groups), 16 rows at a time in registers (a scalar transpose cost as much
+ * as the whole M = 49 product), then every tile of 4 rows x 64 k runs an outer
+ * product over the chunk's filters: per filter 4 loads of W^T, 4 broadcasts of
+ * dy, 16 FMAs, with 16 accumulators + 4 W + 1 broadcast registers. The
+ * transpose is K*N moves against M*K*N FMAs. The first chunk stores dx, later
+ * ones (N > 48) add to it. Every store of dx is masked to [k0, k0 + kb), so
+ * nothing past column K of a row is written. Past N = 16 the k block is 64
+ * whatever the tunable kc says. */
 #include <string.h>
 #include "ukernel_decls.h"
 #include "avx512_ops.h"
 
 #define OC_INLINE ORTHOCONV_AVX512_OPS_INLINE
 #define BD_NC 16
-#define BD_KC 192 /* largest k block: 12 KiB of W^T on the stack (a call may use 16) */
+#define BD_KC 192 /* largest k block: 16 x 192 floats of W^T, 12 KiB of the stack */
 #define BD_MR 4
 #define BD_NCH 48 /* filters a chunk past 16 (a block of 64 k) */
+_Static_assert(BD_NC * BD_KC / BD_NCH % 64 == 0 && BD_NCH % 16 == 0, "chunks of whole 64-k blocks and 16-filter groups");
 
 typedef struct bd_args {
   const float *wt; /* W^T block at k column ks, row stride ldwt */
@@ -42,10 +45,13 @@ OC_INLINE void bd_tile(const int MR, const bd_args *a) {
   const float *wt = a->wt, *dy = a->dy;
   const size_t lddy = a->lddy;
   const size_t ldwt = a->ldwt;
-  for (size_t n = 0; n < a->nc; n++, wt += ldwt, dy++) {
+  /* W^T's row n by index: a pointer stepped after the last row would lie past
+   * the buffer when the chunk fills it */
+  for (size_t n = 0; n < a->nc; n++, dy++) {
+    const float *wn = wt + n * ldwt;
     __m512 wv[4];
 #pragma GCC unroll 4
-    for (int v = 0; v < 4; v++) wv[v] = _mm512_loadu_ps(wt + 16 * v);
+    for (int v = 0; v < 4; v++) wv[v] = _mm512_loadu_ps(wn + 16 * v);
 #pragma GCC unroll 4
     for (int r = 0; r < MR; r++) {
       const __m512 d = _mm512_set1_ps(dy[r * lddy]);

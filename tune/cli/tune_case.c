@@ -121,7 +121,10 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
   c->gin = random_f(KN, 0);
   if (takes_mask(op)) {
     c->half = malloc(N);
-    if (!c->half) exit(1);
+    if (!c->half) {
+      fprintf(stderr, "orthoconv-tune: out of memory (%zu bytes)\n", N);
+      exit(1);
+    }
     for (size_t j = 0; j < N; j++) c->half[j] = j >= N / 2;
   }
   /* Bytes streamed per call by the M-sized arrays decide how many copies make it cold. */
@@ -201,7 +204,8 @@ static void call(const tc_case *c, const orthoconv_priv_choice *ch, size_t M, co
   }
 }
 
-void tc_run(tc_case *c, const orthoconv_priv_choice *ch) {
+/* One call on the next slot of the rotating arrays. */
+static void call_next(tc_case *c, const orthoconv_priv_choice *ch, const unsigned char *trainable) {
   const size_t s = c->slot;
   c->slot = s + 1 == c->slots ? 0 : s + 1;
   bufs b = c->b;
@@ -211,8 +215,13 @@ void tc_run(tc_case *c, const orthoconv_priv_choice *ch) {
   if (b.y) b.y += s * MN;
   if (b.dx) b.dx += s * MK;
   c->lp_slot = s;
-  call(c, ch, c->M, &b, NULL);
-  if (c->half) call(c, ch, c->M, &b, c->half);
+  call(c, ch, c->M, &b, trainable);
+}
+
+/* The frozen call on a slot of its own: cold cases stay cold. */
+void tc_run(tc_case *c, const orthoconv_priv_choice *ch) {
+  call_next(c, ch, NULL);
+  if (c->half) call_next(c, ch, c->half);
 }
 
 static double work_of_call(const tc_case *c) {
