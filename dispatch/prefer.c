@@ -41,11 +41,20 @@ int orthoconv_priv_dot_fills_more_slots_neon(size_t K, size_t N) {
   return lanes(N, 12) > lanes(N, 10);
 }
 
+/* The per-row cost of the dot tile's transpose-add tree, in k of FMAs: ~56 on
+ * Intel's cores, whose 512-bit shuffles take port 5 (an FMA port); ~24 on AMD's,
+ * where they mostly have pipes of their own. Zen 4 (family 25 model 17), layers
+ * bound to each tile and alternated in one process, M = 49 and 3136: dot / outer
+ * 0.82-0.91x at K = 32-40, 1.02-1.11x at 48, 1.11-1.22x at 64-100, 1.46-1.52x at
+ * 128-256 (N = 4, 7, 10); N = 20: 1.10x at K = 64, 1.34x at 128; N = 24 at
+ * K = 400-512 0.98-1.03x. The Xeon's outer tile won at K = 64 and 100 x 7 (above). */
+static size_t dot_row_cost(size_t K, size_t N) { return orthoconv_priv_permutes_share_fma_port(K, N) ? 56 : 24; }
+
 int orthoconv_priv_dot_fills_more_lanes(size_t K, size_t N) {
   if (N > 32) return 0; /* past the measured range */
   if (K > (1u << 20)) K = 1u << 20; /* the K factor is 1 by then; no overflow below */
-  /* N / dot slots * K / (16 ceil(K / 16) + 56) > N / outer lanes */
-  return lanes(N, 16) * K > lanes(N, 10) * (lanes(K, 16) + 56);
+  /* N / dot slots * K / (16 ceil(K / 16) + row cost) > N / outer lanes */
+  return lanes(N, 16) * K > lanes(N, 10) * (lanes(K, 16) + dot_row_cost(K, N));
 }
 
 /* The regularizer gradient's product W A at N = 10: the flat tile fills 15 of 16

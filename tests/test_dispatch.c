@@ -178,9 +178,10 @@ static void expect_tiles(const char *isa, const tile_case *c, size_t n) {
 }
 
 /* The forward defaults split the N <= 32 classes by the lanes each tile fills
- * (dispatch/prefer.c): AVX-512 decisions measured on the Xeon, and the boundary
- * at N = 10, where 16 ceil(K / 16) + 56 meets 1.6 K (K = 100 pads to 112); AVX2
- * by filter slots against lanes, whatever K; NEON at N = 11 and 12 (on paper). */
+ * (dispatch/prefer.c): AVX-512 decisions measured on the Xeon and on Zen 4, and
+ * the boundary at N = 10, where 16 ceil(K / 16) + the tree's cost (56 on Intel's
+ * cores, 24 on AMD's) meets 1.6 K (K = 100 pads to 112); AVX2 by filter slots
+ * against lanes, whatever K; NEON at N = 11 and 12 (on paper). */
 static void forward_lane_preference(void) {
   if (orthoconv_priv_table_current()) return;
   static const tile_case neon[] = {
@@ -189,11 +190,19 @@ static void forward_lane_preference(void) {
   if (orthoconv_get_isa() == ORTHOCONV_ISA_NEON) expect_tiles("NEON", neon, sizeof neon / sizeof neon[0]);
   if (orthoconv_get_isa() != ORTHOCONV_ISA_AVX512) return;
   static const tile_case avx512[] = {
-    { 3136, 100, 7, "outer" }, { 3136, 64, 12, "outer" }, { 3136, 256, 10, "dot" }, { 3136, 1024, 20, "dot" },
-    { 49, 256, 16, "outer" }, { 49, 1024, 12, "outer" }, { 1, 100, 7, "dot" }, { 1, 1024, 20, "dot" },
-    { 784, 80, 10, "outer" }, { 784, 96, 10, "dot" }, { 784, 100, 10, "outer" },
+    { 3136, 64, 12, "outer" }, { 3136, 256, 10, "dot" }, { 3136, 1024, 20, "dot" }, { 49, 256, 16, "outer" },
+    { 49, 1024, 12, "outer" }, { 1, 100, 7, "dot" }, { 1, 1024, 20, "dot" }, { 784, 96, 10, "dot" },
+    { 784, 32, 10, "outer" },
+  };
+  static const tile_case intel[] = {
+    { 3136, 100, 7, "outer" }, { 784, 80, 10, "outer" }, { 784, 100, 10, "outer" }, { 49, 64, 20, "outer" },
+  };
+  static const tile_case amd[] = {
+    { 3136, 100, 7, "dot" }, { 784, 48, 10, "dot" }, { 784, 40, 10, "outer" }, { 49, 64, 20, "dot" },
   };
   expect_tiles("AVX-512", avx512, sizeof avx512 / sizeof avx512[0]);
+  if (orthoconv_priv_permutes_share_fma_port(0, 0)) expect_tiles("AVX-512 (Intel)", intel, sizeof intel / sizeof intel[0]);
+  else expect_tiles("AVX-512 (AMD)", amd, sizeof amd / sizeof amd[0]);
   CHECK(!orthoconv_priv_dot_fills_more_lanes(64, 33) && !orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 12) &&
             orthoconv_priv_dot_fills_more_lanes(SIZE_MAX, 10),
         "dot preference past the measured range");
@@ -331,6 +340,12 @@ int main(int argc, char **argv) {
       CHECK(k10 && strstr(k10->name, intel ? "8x10" : "8x16"), "%s: reg_grad at N = 10 runs %s", argv[2],
             k10 ? k10->name : "(none)");
       CHECK(k12 && strstr(k12->name, "8x16"), "%s: reg_grad at N = 12 runs %s", argv[2], k12 ? k12->name : "(none)");
+      /* and so does the forward's dot-or-outer boundary: the dot tile's tree costs
+       * more where shuffles take an FMA port */
+      static const tile_case intel_fwd[] = { { 3136, 100, 7, "outer" }, { 49, 64, 20, "outer" }, { 784, 96, 10, "dot" } };
+      static const tile_case amd_fwd[] = { { 3136, 100, 7, "dot" }, { 49, 64, 20, "dot" }, { 784, 40, 10, "outer" } };
+      if (intel) expect_tiles("fake Intel", intel_fwd, 3);
+      else expect_tiles("fake AMD", amd_fwd, 3);
     }
   } else if (!strcmp(mode, "env-cap")) {
     const char *want = getenv("ORTHOCONV_ISA");
