@@ -15,10 +15,10 @@ void orthoconv_priv_parallel(const orthoconv_threadpool *pool, size_t count, ort
 
 size_t orthoconv_priv_task_count(double flops, size_t units) {
   const orthoconv_priv_profile *p = orthoconv_priv_table_current();
-  const double grain = p && p->task_kflops ? 1e3 * (double)p->task_kflops : ORTHOCONV_TASK_FLOPS;
-  const double t = flops / grain;
+  const int tuned = p && p->task_kflops;
+  const double t = flops / (tuned ? 1e3 * (double)p->task_kflops : ORTHOCONV_TASK_FLOPS);
   size_t n = t < 1.0 ? 1 : t > 1e9 ? (size_t)1e9 : (size_t)t;
-  if (n < 2 && !(p && p->task_kflops) && flops >= 2.0 * ORTHOCONV_TASK_FLOPS_MIN) n = 2;
+  if (n < 2 && !tuned && flops >= 2.0 * ORTHOCONV_TASK_FLOPS_MIN) n = 2;
   if (n > units) n = units;
   return n ? n : 1;
 }
