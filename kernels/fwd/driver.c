@@ -2,10 +2,11 @@
  * register tile (kernels/common/ukernel.h); everything around it is here.
  *
  * Loop order, blocks of mb rows outermost: m0 -> n0 (nr filters) -> k0 (kc k) ->
- * tiles of mr rows. The kc x nr block of W stays in L1 while the block's rows pass
- * over it; partial sums of a row wait in y between k blocks (the microkernel adds
- * to y unless FIRST); bias and the activation come with the last k block. While a
- * block is computed, the block pf blocks ahead is prefetched as one sequential
+ * tiles of mr rows. The kc x nr block of W stays in L1 (a panel tile streams it
+ * from L2: see pick_kc) while the block's rows pass over it; partial sums of a
+ * row wait in y between k blocks (the microkernel adds to y unless FIRST); bias
+ * and the activation come with the last k block. While a block is computed, the
+ * block pf blocks ahead is prefetched as one sequential
  * stream (first filter chunk only).
  *
  * A microkernel whose W layout (K16, or panels for more than one panel of
@@ -31,7 +32,13 @@ static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 static size_t round_down(size_t v, size_t u) { return (u & (u - 1)) == 0 ? v & ~(u - 1) : v / u * u; }
 
 /* k per block: the tunable, else the largest that keeps a kc x nr block of W in
- * 5/8 of L1d, spread evenly over the blocks K needs; a multiple of the K unroll. */
+ * 5/8 of L1d, spread evenly over the blocks K needs; a multiple of the K unroll.
+ * A panel (broadcast) tile reads one W vector per MR FMAs, which L2 feeds at
+ * the FMA rate, while every k block sends the tile's rows of y through L2 and
+ * back (2 nr floats a row against kc of x): it takes the longest block its
+ * list line allows. Zen 4, K x N = 256 x 64 to 2048 x 1000 at M = 3136, 6x64
+ * tile: kc 256 against the L1 rule's 64-80, 1.03-1.065x (8x32 at N = 24-32:
+ * 1.00-1.02x), two profiles alternated in one process. */
 static size_t pick_kc(const orthoconv_ukernel *k, const int *t, size_t K, size_t cap) {
   const size_t ku = k->kunroll ? k->kunroll : 1;
   size_t kc = tunable(k, t, 0);
@@ -39,6 +46,7 @@ static size_t pick_kc(const orthoconv_ukernel *k, const int *t, size_t K, size_t
     if (k->ntunables == 0) return K; /* no K blocking (e.g. the double-precision reference) */
     const unsigned l1 = orthoconv_priv_cpu_get()->l1d_kib ? orthoconv_priv_cpu_get()->l1d_kib : 32;
     size_t most = (size_t)l1 * 1024 * 5 / 8 / (4 * (size_t)k->nr);
+    if (k->wlayout == ORTHOCONV_W_PANEL && k->tunables[0].max > 0) most = (size_t)k->tunables[0].max;
     most = most / ku * ku;
     if (most < ku) most = ku;
     const size_t blocks = (K + most - 1) / most;
