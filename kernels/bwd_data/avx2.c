@@ -102,8 +102,11 @@ __attribute__((noinline, noclone)) static void bd_transpose8(const float *w, siz
 }
 
 /* t[0] = k block: the columns of dx (and of W^T in L1) one sweep over M covers.
- * Past N = 16, chunks of 64 filters over 48 k (the same 12 KiB of W^T), as in
- * the AVX-512 kernel: each chunk after the first adds to dx. */
+ * Past N = 16, chunks of 64 filters over 48 k (the same 12 KiB of W^T): each
+ * chunk after the first adds to dx. Rows in blocks of BD_MB (a multiple of
+ * BD_MR), so that a chunk's sweep finds the block's dx columns and dy in L2 when
+ * it adds to them, as in the AVX-512 kernel. */
+#define BD_MB 510
 void orthoconv_bwd_data_ukernel_6x16__avx2_tr(size_t M, size_t K, size_t N,
     const float *dy, size_t lddy, const float *w, float *dx, size_t lddx, const int *t) {
   const size_t nch = N <= BD_NC ? BD_NC : BD_NCH, kcap = N <= BD_NC ? BD_KC : BD_NC * BD_KC / BD_NCH;
@@ -113,35 +116,38 @@ void orthoconv_bwd_data_ukernel_6x16__avx2_tr(size_t M, size_t K, size_t N,
   a.lddy = lddy;
   a.lddx = lddx;
   a.ldwt = kc;
-  for (size_t k0 = 0; k0 < K; k0 += kc) {
-    const size_t kb = K - k0 < kc ? K - k0 : kc, kb16 = (kb + 15) & ~(size_t)15;
-    for (size_t n0 = 0; n0 < N; n0 += nch) {
-      const size_t nc = N - n0 < nch ? N - n0 : nch;
-      for (size_t kk = 0; kk < kb16; kk += 8) {
-        const size_t rows = kb > kk ? (kb - kk < 8 ? kb - kk : 8) : 0;
-        for (size_t h = 0; h < nc; h += 8) {
-          const __m256i cm = orthoconv_avx2_ops_tail(nc - h < 8 ? nc - h : 8);
-          if (rows == 8) {
-            bd_transpose8(w + (k0 + kk) * N + n0 + h, N, cm, wt + h * kc + kk, kc);
-          } else { /* the last rows through a zeroed copy: no read past row K */
-            float tail[8][8] = { { 0 } };
-            for (size_t i = 0; i < rows; i++) _mm256_storeu_ps(tail[i], _mm256_maskload_ps(w + (k0 + kk + i) * N + n0 + h, cm));
-            bd_transpose8(&tail[0][0], 8, cm, wt + h * kc + kk, kc);
+  for (size_t m0 = 0; m0 < M; m0 += BD_MB) {
+    const size_t m1 = M - m0 < BD_MB ? M : m0 + BD_MB;
+    for (size_t k0 = 0; k0 < K; k0 += kc) {
+      const size_t kb = K - k0 < kc ? K - k0 : kc, kb16 = (kb + 15) & ~(size_t)15;
+      for (size_t n0 = 0; n0 < N; n0 += nch) {
+        const size_t nc = N - n0 < nch ? N - n0 : nch;
+        for (size_t kk = 0; kk < kb16; kk += 8) {
+          const size_t rows = kb > kk ? (kb - kk < 8 ? kb - kk : 8) : 0;
+          for (size_t h = 0; h < nc; h += 8) {
+            const __m256i cm = orthoconv_avx2_ops_tail(nc - h < 8 ? nc - h : 8);
+            if (rows == 8) {
+              bd_transpose8(w + (k0 + kk) * N + n0 + h, N, cm, wt + h * kc + kk, kc);
+            } else { /* the last rows through a zeroed copy: no read past row K */
+              float tail[8][8] = { { 0 } };
+              for (size_t i = 0; i < rows; i++) _mm256_storeu_ps(tail[i], _mm256_maskload_ps(w + (k0 + kk + i) * N + n0 + h, cm));
+              bd_transpose8(&tail[0][0], 8, cm, wt + h * kc + kk, kc);
+            }
           }
         }
-      }
-      a.nc = nc;
-      a.add = n0 > 0;
-      for (size_t m = 0; m < M; m += BD_MR) {
-        const size_t mr = M - m < BD_MR ? M - m : BD_MR;
-        a.dy = dy + m * lddy + n0;
-        for (size_t ks = 0; ks < kb; ks += 16) {
-          const size_t rem = kb - ks;
-          a.kv = rem > 8 ? 2 : 1;
-          a.wt = wt + ks;
-          a.dx = dx + m * lddx + k0 + ks;
-          a.last = orthoconv_avx2_ops_tail(rem - 8 * (a.kv - 1));
-          bd_tiles[mr - 1](&a);
+        a.nc = nc;
+        a.add = n0 > 0;
+        for (size_t m = m0; m < m1; m += BD_MR) {
+          const size_t mr = m1 - m < BD_MR ? m1 - m : BD_MR;
+          a.dy = dy + m * lddy + n0;
+          for (size_t ks = 0; ks < kb; ks += 16) {
+            const size_t rem = kb - ks;
+            a.kv = rem > 8 ? 2 : 1;
+            a.wt = wt + ks;
+            a.dx = dx + m * lddx + k0 + ks;
+            a.last = orthoconv_avx2_ops_tail(rem - 8 * (a.kv - 1));
+            bd_tiles[mr - 1](&a);
+          }
         }
       }
     }
