@@ -42,8 +42,10 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n) {
 
 /* Raised when a tunable's meaning changes while its spec does not: profiles timed
  * under the old meaning then no longer match. 1: orthoconv_forward's blocks of W
- * packed on the fly became 2 mb rows (they were at least an L2 of X, whatever mb). */
-#define TUNABLE_MEANING_REVISION 1
+ * packed on the fly became 2 mb rows (they were at least an L2 of X, whatever mb).
+ * 2: kc = 0 of a panel tile became its list line's largest k block (it was the L1
+ * rule's). */
+#define TUNABLE_MEANING_REVISION 2
 
 uint64_t orthoconv_priv_ukernel_list_hash(void) {
   uint64_t h = 0xcbf29ce484222325ull;

@@ -81,9 +81,9 @@ typedef struct orthoconv_fwd_tile {
 /* Function types (not pointers), so that the .inc lists can declare variants.
  * t: the variant's tunables, t[i] for its i-th spec (unused entries are 0).
  * Forward microkernels take one tile; their tunables are the driver's (in this
- * order, any prefix): kc (k per block, 0 = from the L1 size), mb (rows per
- * block, 0 = from the L2 size), pf (0 = no software prefetch, d = prefetch the
- * block d blocks ahead). */
+ * order, any prefix): kc (k per block, 0 = from the L1 size; for a panel tile,
+ * the largest its range allows), mb (rows per block, 0 = from the L2 size), pf (0
+ * = no software prefetch, d = prefetch the block d blocks ahead). */
 typedef void orthoconv_fwd_fn(const orthoconv_fwd_tile *t);
 typedef void orthoconv_bwd_data_fn(size_t M, size_t K, size_t N, const float *dy,
     size_t lddy, const float *w, float *dx, size_t lddx, const int *t);
