@@ -7,6 +7,8 @@
 #include "parallel.h"
 #include "bwd_weights/tiles.h"
 
+#define BWD_DATA_TASK_ROWS 256
+
 typedef struct bwd_job {
   const orthoconv_priv_choice *c;
   size_t M, K, N, step; /* rows (data) or columns (weights) per task */
@@ -33,9 +35,20 @@ orthoconv_status orthoconv_backward_data_mt(const orthoconv_threadpool *pool, si
   const orthoconv_status s = orthoconv_priv_check(b, 3);
   if (s != ORTHOCONV_OK || M == 0) return s;
   const orthoconv_priv_choice c = orthoconv_priv_choose(ORTHOCONV_OP_BACKWARD_DATA, M, K, N);
-  /* Whole tiles of rows per task: a row's bits do not depend on where a task starts. */
+  /* A row's bits do not depend on where a task starts, and every call of the
+   * kernel transposes all of W again (K N moves): on the calling thread one call;
+   * through a pool, tasks of at least BWD_DATA_TASK_ROWS rows, a multiple of the
+   * threads (one each at least). One task per 4 MFLOP on one thread made M = 3136
+   * at K x N = 512 x 128 102 calls of 32 rows, a tenth of the time in transposes
+   * (perf); one call: 1.07-1.15x there, 1.07-1.14x at M = 49, K x N = 1024 x 10
+   * (two calls before, by the 1 MFLOP floor), 1.02-1.06x at M = 3136 (Zen 4). */
   const size_t mr = c.k->mr;
-  const size_t tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
+  size_t tasks = 1;
+  if (pool && pool->threads > 1) {
+    const size_t th = (size_t)pool->threads, per = M / BWD_DATA_TASK_ROWS / th;
+    tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
+    if (tasks > th * (per ? per : 1)) tasks = th * (per ? per : 1);
+  }
   const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
   const bwd_job j = { &c, M, K, N, rows, NULL, dy, w, 0, lddy, NULL, dx, NULL, lddx, 0, 0 };
   orthoconv_priv_parallel(pool, (M + rows - 1) / rows, data_task, (void *)&j);

@@ -69,7 +69,7 @@ typedef struct fwd_job {
 static void fwd_task(void *arg, size_t i) {
   const fwd_job *j = arg;
   const size_t m0 = i * j->rows, mm = j->M - m0 < j->rows ? j->M - m0 : j->rows;
-  orthoconv_priv_fwd_drive_part(j->c->k, j->c->t, mm, j->M - m0, j->K, j->N, j->x + m0 * j->ldx, j->ldx, j->w,
+  orthoconv_priv_fwd_drive_part(j->c->k, j->c->t, mm, j->M - m0, j->M, j->K, j->N, j->x + m0 * j->ldx, j->ldx, j->w,
                                 j->bias, j->act, j->y + m0 * j->ldy, j->ldy);
 }
 
@@ -85,7 +85,7 @@ static void fwd_run(const orthoconv_threadpool *pool, const orthoconv_priv_choic
    * without restarting the driver's blocks and prefetch stream at every task,
    * nor (a one-row call's few ns) the task indirection. */
   if (!pool || pool->threads <= 1) {
-    orthoconv_priv_fwd_drive_part(c->k, c->t, M, M, K, N, x, ldx, w, bias, act, y, ldy);
+    orthoconv_priv_fwd_drive_part(c->k, c->t, M, M, M, K, N, x, ldx, w, bias, act, y, ldy);
     return;
   }
   const size_t mr = c->k->mr;

@@ -277,11 +277,12 @@ __attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, 
   drive(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy, pack, sizeof pack / sizeof pack[0]);
 }
 
-__attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K,
-    size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
+__attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf,
+    size_t mcall, size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   if (mpf < M) mpf = M;
-  const int packs = orthoconv_priv_fwd_packs(k, w, M, N);
+  /* on the whole call's rows: a task that packed otherwise took other k blocks */
+  const int packs = orthoconv_priv_fwd_packs(k, w, mcall, N);
   /* One tile, one k block, one chunk of filters (a classifier head's M = 1):
    * straight to the kernel. Through drive's loops such a call spent a quarter
    * of its time there (M = 1, K x N = 100 x 7, Xeon). */
@@ -299,5 +300,5 @@ __attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_uke
 void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
-  orthoconv_priv_fwd_drive_part(k, t, M, M, K, N, x, ldx, w, bias, act, y, ldy);
+  orthoconv_priv_fwd_drive_part(k, t, M, M, M, K, N, x, ldx, w, bias, act, y, ldy);
 }

@@ -25,8 +25,9 @@ typedef struct orthoconv_priv_fwd_w {
 int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fwd_w *w, size_t M, size_t N);
 
 /* y = act(x w + bias) with microkernel k and its tunables t. Rows are independent:
- * the result of a row depends only on k, t, K, N and the row's position modulo mr
- * (so a call split at multiples of mr gives the same bits as one call). */
+ * the result of a row depends only on k, t, K, N, the row's position modulo mr and
+ * whether the call packs W (orthoconv_priv_fwd_packs on its M), so a call split
+ * at multiples of mr by orthoconv_priv_fwd_drive_part gives the same bits. */
 void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy);
@@ -34,10 +35,12 @@ void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M
  * would pick for M rows (a class's) and this K on W given packed, so that a layer, which binds its kernels
  * once, does not work them out again on every call. */
 void orthoconv_priv_fwd_resolve(const orthoconv_ukernel *k, int *t, size_t M, size_t K);
-/* The same over the first M of mpf rows of X (a task's part of a larger call): the
- * prefetch stream runs on into the rows after the part, where the next part (most
- * often the same thread's) will read, instead of stopping at the part's end. */
-void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t K,
+/* The same over the first M of mpf rows of X (a task's part of a call of mcall
+ * rows): the prefetch stream runs on into the rows after the part, where the next
+ * part (most often the same thread's) will read, instead of stopping at the
+ * part's end; and W is packed on the stack (which caps the k block, so a row's
+ * bits) or not as for the whole call, so that every part takes the same k blocks. */
+void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf, size_t mcall, size_t K,
     size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy);
 #endif

@@ -214,6 +214,9 @@ int main(void) {
   static const shape shapes[] = {
     { 1, 1024, 10 }, { 49, 1024, 10 }, { 3137, 1024, 10 }, { 3136, 1024, 10 }, { 1000, 1025, 7 },
     { 784, 512, 64 }, { 3137, 65, 33 }, { 200, 2048, 128 }, { 513, 100, 1 }, { 64, 4096, 16 },
+    /* panels narrower than the tile, packed on the stack from 32 tiles of rows: a
+     * task must pack (and block k) as the whole call does */
+    { 1030, 1024, 15 }, { 513, 256, 24 },
   };
   bad_input();
   const int emulated = test_emulated();
