@@ -21,9 +21,19 @@ void orthoconv_priv_bwd_weights_bias(size_t M, size_t mb, const float *dy, size_
   for (size_t m0 = 0; m0 < M; m0 += mb) {
     const size_t mhi = M - m0 < mb ? M : m0 + mb;
     for (size_t j = 0; j < nt; j++) s[j] = 0.0f;
-    /* the filters side by side: nt independent chains of additions */
-    for (size_t m = m0; m < mhi; m++)
-      for (size_t j = 0; j < nt; j++) s[j] += dy[m * lddy + cols[j]];
+    /* the filters side by side: nt independent chains of additions; adjacent
+     * columns (every filter of the chunk trains) as one run of each row, which
+     * the compiler adds in vectors, chain by chain in the same order: through
+     * the column indices this pass was 5% of a call at M = 3136, K x N = 512 x
+     * 64 (perf, Zen 4). */
+    if (cols[nt - 1] - cols[0] == nt - 1) {
+      const float *d = dy + cols[0];
+      for (size_t m = m0; m < mhi; m++)
+        for (size_t j = 0; j < nt; j++) s[j] += d[m * lddy + j];
+    } else {
+      for (size_t m = m0; m < mhi; m++)
+        for (size_t j = 0; j < nt; j++) s[j] += dy[m * lddy + cols[j]];
+    }
     for (size_t j = 0; j < nt; j++) tot[j] += s[j];
   }
   for (size_t j = 0; j < nt; j++) dbias[cols[j]] = tot[j];
