@@ -6,8 +6,8 @@
  * from L2: see pick_kc) while the block's rows pass over it; partial sums of a
  * row wait in y between k blocks (the microkernel adds to y unless FIRST); bias
  * and the activation come with the last k block. While a block is computed, the
- * block pf blocks ahead is prefetched as one sequential
- * stream (first filter chunk only).
+ * block pf blocks ahead is prefetched as one sequential stream (first filter
+ * chunk only).
  *
  * A microkernel whose W layout (K16, or panels for more than one panel of
  * filters) is not given packed (orthoconv_forward: no layer, no allocation) gets
@@ -281,7 +281,8 @@ __attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_uke
     size_t mcall, size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   if (mpf < M) mpf = M;
-  /* on the whole call's rows: a task that packed otherwise took other k blocks */
+  /* decided on the whole call's rows, not the part's: a part that packed
+   * otherwise than the call took other k blocks, so other bits */
   const int packs = orthoconv_priv_fwd_packs(k, w, mcall, N);
   /* One tile, one k block, one chunk of filters (a classifier head's M = 1):
    * straight to the kernel. Through drive's loops such a call spent a quarter
