@@ -91,8 +91,9 @@ static double keras_columns(size_t N, const float *g, float strength, float *a, 
 
 double orthoconv_priv_reg_maths(orthoconv_regularizer kind, float strength, size_t K,
     size_t N, const float *g, float *a, float *factors, double *work) {
-  if (kind == ORTHOCONV_REG_MC || kind == ORTHOCONV_REG_SRIP || kind == ORTHOCONV_REG_KERAS_COLUMNS) {
-    /* Their max, eigenpair and signs would quietly skip a NaN. */
+  if (kind == ORTHOCONV_REG_MC || kind == ORTHOCONV_REG_SRIP || (kind == ORTHOCONV_REG_KERAS_COLUMNS && N > 1)) {
+    /* Their max, eigenpair and signs would quietly skip a NaN. (KERAS_COLUMNS
+     * with one filter has no pair: R is 0 whatever W holds, as documented.) */
     for (size_t i = 0; i < N * N; i++)
       if (isnan(g[i])) {
         if (a)
