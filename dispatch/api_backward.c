@@ -45,9 +45,9 @@ orthoconv_status orthoconv_backward_data_mt(const orthoconv_threadpool *pool, si
   const size_t mr = c.k->mr;
   size_t tasks = 1;
   if (pool && pool->threads > 1) {
-    const size_t th = (size_t)pool->threads, per = M / BWD_DATA_TASK_ROWS / th;
+    const size_t th = (size_t)pool->threads, per = M / BWD_DATA_TASK_ROWS / th, most = th * (per ? per : 1);
     tasks = orthoconv_priv_task_count(2.0 * (double)M * (double)K * (double)N, (M + mr - 1) / mr);
-    if (tasks > th * (per ? per : 1)) tasks = th * (per ? per : 1);
+    if (tasks > most) tasks = most;
   }
   const size_t rows = ((M + tasks - 1) / tasks + mr - 1) / mr * mr;
   const bwd_job j = { &c, M, K, N, rows, NULL, dy, w, 0, lddy, NULL, dx, NULL, lddx, 0, 0 };

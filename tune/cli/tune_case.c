@@ -39,14 +39,16 @@ static float randf(void) {
   return (float)((double)(rng >> 40) / 16777216.0 * 2.0 - 1.0);
 }
 
-static float *alloc_f(size_t n) {
-  float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+static void *alloc_bytes(size_t n) {
+  void *p = aligned_alloc(64, (n + 63) / 64 * 64);
   if (!p) {
-    fprintf(stderr, "orthoconv-tune: out of memory (%zu floats)\n", n);
+    fprintf(stderr, "orthoconv-tune: out of memory (%zu bytes)\n", n);
     exit(1);
   }
   return p;
 }
+
+static float *alloc_f(size_t n) { return alloc_bytes(n * sizeof(float)); }
 
 static float *random_f(size_t n, float lo_abs) {
   float *p = alloc_f(n);
@@ -120,11 +122,7 @@ tc_case *tc_create(orthoconv_op op, size_t M, size_t K, size_t N, size_t cold_by
   c->a = random_f(N * N, 0);
   c->gin = random_f(KN, 0);
   if (takes_mask(op)) {
-    c->half = malloc(N);
-    if (!c->half) {
-      fprintf(stderr, "orthoconv-tune: out of memory (%zu bytes)\n", N);
-      exit(1);
-    }
+    c->half = alloc_bytes(N);
     for (size_t j = 0; j < N; j++) c->half[j] = j >= N / 2;
   }
   /* Bytes streamed per call by the M-sized arrays decide how many copies make it cold. */
