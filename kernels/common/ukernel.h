@@ -43,11 +43,19 @@ typedef enum orthoconv_wlayout {
 } orthoconv_wlayout;
 
 /* Software prefetch of X: the forward driver points the cursor at the next block
- * of rows; a microkernel that prefetches issues two 64-byte lines per 16 k it
- * consumes, front to back, so that block arrives as one sequential stream. */
+ * of rows; a microkernel that prefetches issues two 64-byte lines (a pair) per
+ * 16 k it consumes (kernels/common/pf_cursor.h). The block's rows go in groups
+ * of `group`: one row at a time, front to back, when group is 1 (one sequential
+ * stream), else line c of each of the group's rows, then line c + 1
+ * (kernels/fwd/driver.c says where). A round is a row (group 1) or one line
+ * across the group; the pairs of a round are `step` floats apart. */
 typedef struct orthoconv_pf_cursor {
-  const float *row; /* next row to prefetch, NULL when done */
-  size_t col, rows_left, ldx, K;
+  const float *at;   /* the next pair's first line, NULL when the block is done */
+  size_t left;       /* pairs left in the round, this one included */
+  size_t off2, step; /* floats to the pair's second line (0: a line alone), to the next pair */
+  int half;          /* the round ends in a line alone after its pairs */
+  const float *row;  /* first row of the group */
+  size_t col, rows_left, ldx, K, group, in_group;
 } orthoconv_pf_cursor;
 
 /* One register tile of the forward GEMM, as the driver (kernels/fwd/driver.c)

@@ -15,10 +15,12 @@
  * of the kernel's ISA, kernels/fwd/pack.h): the order is then m0 -> n0 -> k0 ->
  * pack -> tiles, blocks of rows sized by packed_block_rows. */
 #include <stdint.h>
+#include <string.h>
 #include "act/act.h"
 #include "cpu.h"
 #include "driver.h"
 #include "pack.h"
+#include "pf_cursor.h"
 
 /* The kernel's tunable i (kc, mb, pf in that order), or 0 if it has fewer. */
 static size_t tunable(const orthoconv_ukernel *k, const int *t, unsigned i) {
@@ -130,16 +132,20 @@ int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fw
   return 0;
 }
 
-static void pf_start(orthoconv_pf_cursor *c, const float *x, size_t ldx, size_t K, size_t M,
-    size_t first_row, size_t rows) {
-  c->row = NULL;
-  c->col = 0;
-  c->ldx = ldx;
-  c->K = K;
-  if (first_row < M) {
-    c->row = x + first_row * ldx;
-    c->rows_left = M - first_row < rows ? M - first_row : rows;
-  }
+/* Rows the prefetch cursor interleaves (ukernel.h), for a call whose X from the
+ * prefetch's first block on is bytes long. On Intel's cores the L2 streamer runs
+ * a short way ahead of the requests it sees in a 4 KiB page, a stream a page: 8
+ * rows taken line by line give it 8 streams where one row at a time gives it
+ * one. From DRAM that pays (1024 x 10 at M = 50176, Xeon model 207, old and new
+ * library in one process: 1.04-1.07x, and groups of 4 / 8 / 16 / 32 rows
+ * 1.06 / 1.07-1.16 / 1.08-1.16 / 1.06-1.08x of one row in a first version);
+ * from L2 or L3 it costs (M = 49 / 784 / 3136: 0.86-0.97 / 0.93 / 0.90-0.92x), so
+ * only an X past half the last-level cache takes it. AMD's cores keep one row at
+ * a time: their probes read two interleaved rows slower than one stream (Zen
+ * 5), and no AMD core was at hand to measure a group on. */
+static size_t pf_group(size_t bytes) {
+  const orthoconv_priv_cpu *cpu = orthoconv_priv_cpu_get();
+  return cpu->l3_kib && bytes / 1024 > cpu->l3_kib / 2 && strcmp(cpu->vendor, "GenuineIntel") == 0 ? 8 : 1;
 }
 
 /* The block of W at (k0, n0) as the caller or the layer holds it. */
@@ -222,17 +228,18 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
   const int ahead = lay == ORTHOCONV_W_PANEL && (on_stack || panels_given(k, w)) &&
                     K * N > (size_t)l2 * 128; /* floats in half of L2 */
   orthoconv_pf_cursor cur;
+  const size_t group = pfd && mpf > mb ? pf_group((mpf - mb) * ldx * sizeof(float)) : 1; /* once a call */
   orthoconv_fwd_tile tl;
   tl.ldx = ldx;
   tl.ldy = ldy;
   tl.act = act;
   for (size_t m0 = 0; m0 < M; m0 += mb) {
     const size_t mm = M - m0 < mb ? M - m0 : mb;
-    pf_start(&cur, x, ldx, K, mpf, m0 + pfd * mb, pfd ? mb : 0);
+    orthoconv_pf_start(&cur, x, ldx, K, mpf, m0 + pfd * mb, pfd ? mb : 0, group);
     for (size_t n0 = 0; n0 < N; n0 += nr) {
       tl.nc = N - n0 < nr ? N - n0 : nr;
       tl.bias = bias ? bias + n0 : NULL;
-      tl.pf = pfd && n0 == 0 && cur.row ? &cur : NULL;
+      tl.pf = pfd && n0 == 0 && cur.at ? &cur : NULL;
       for (size_t k0 = 0; k0 < K; k0 += kc) {
         tl.kc = K - k0 < kc ? K - k0 : kc;
         tl.flags = (k0 == 0 ? ORTHOCONV_TILE_FIRST : 0u) | (k0 + tl.kc == K ? ORTHOCONV_TILE_LAST : 0u) |
