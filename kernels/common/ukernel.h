@@ -43,19 +43,20 @@ typedef enum orthoconv_wlayout {
 } orthoconv_wlayout;
 
 /* Software prefetch of X: the forward driver points the cursor at the next block
- * of rows; a microkernel that prefetches issues two 64-byte lines (a pair) per
- * 16 k it consumes (kernels/common/pf_cursor.h). The block's rows go in groups
- * of `group`: one row at a time, front to back, when group is 1 (one sequential
- * stream), else line c of each of the group's rows, then line c + 1
- * (kernels/fwd/driver.c says where). A round is a row (group 1) or one line
- * across the group; the pairs of a round are `step` floats apart. */
+ * of rows; a microkernel that prefetches advances it once per 16 k it consumes,
+ * two 64-byte lines a call (kernels/common/pf_cursor.h). The block's rows go in
+ * groups of `group`: one row at a time, front to back, when group is 1 (one
+ * sequential stream), else line c of each of the group's rows, then line c + 1,
+ * in pairs of rows (kernels/fwd/driver.c says where). */
 typedef struct orthoconv_pf_cursor {
+  const float *row;  /* one row at a time: the next row, NULL when done or in groups */
+  size_t col, rows_left, ldx, K, group;
+  /* groups only: a round is one line across the group, in pairs `step` floats apart */
+  const float *grow; /* the group's first row */
   const float *at;   /* the next pair's first line, NULL when the block is done */
   size_t left;       /* pairs left in the round, this one included */
   size_t off2, step; /* floats to the pair's second line (0: a line alone), to the next pair */
-  int half;          /* the round ends in a line alone after its pairs */
-  const float *row;  /* first row of the group */
-  size_t col, rows_left, ldx, K, group, in_group;
+  size_t in_group;   /* rows in this group (fewer at the block's end) */
 } orthoconv_pf_cursor;
 
 /* One register tile of the forward GEMM, as the driver (kernels/fwd/driver.c)

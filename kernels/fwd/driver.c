@@ -6,8 +6,8 @@
  * from L2: see pick_kc) while the block's rows pass over it; partial sums of a
  * row wait in y between k blocks (the microkernel adds to y unless FIRST); bias
  * and the activation come with the last k block. While a block is computed, the
- * block pf blocks ahead is prefetched as one sequential stream (first filter
- * chunk only).
+ * block pf blocks ahead is prefetched (first filter chunk only), one row after
+ * the other or in groups of rows (pf_group).
  *
  * A microkernel whose W layout (K16, or panels for more than one panel of
  * filters) is not given packed (orthoconv_forward: no layer, no allocation) gets
@@ -132,17 +132,17 @@ int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fw
   return 0;
 }
 
-/* Rows the prefetch cursor interleaves (ukernel.h), for a call whose X from the
- * prefetch's first block on is bytes long. On Intel's cores the L2 streamer runs
- * a short way ahead of the requests it sees in a 4 KiB page, a stream a page: 8
- * rows taken line by line give it 8 streams where one row at a time gives it
- * one. From DRAM that pays (1024 x 10 at M = 50176, Xeon model 207, old and new
- * library in one process: 1.04-1.07x, and groups of 4 / 8 / 16 / 32 rows
- * 1.06 / 1.07-1.16 / 1.08-1.16 / 1.06-1.08x of one row in a first version);
- * from L2 or L3 it costs (M = 49 / 784 / 3136: 0.86-0.97 / 0.93 / 0.90-0.92x), so
- * only an X past half the last-level cache takes it. AMD's cores keep one row at
- * a time: their probes read two interleaved rows slower than one stream (Zen
- * 5), and no AMD core was at hand to measure a group on. */
+/* Rows the prefetch cursor interleaves (ukernel.h), for a call that reads bytes
+ * of X. On Intel's cores the L2 streamer runs a short way ahead of the requests
+ * it sees in a 4 KiB page, a stream a page: 8 rows taken line by line give it 8
+ * streams where one row at a time gives it one. From DRAM that pays (1024 x 10
+ * at M = 50176, Xeon model 207, old and new library in one process: 1.05-1.08x,
+ * the AVX2 dot tile 1.07x; groups of 4 / 8 / 16 / 32 rows 1.06 / 1.07-1.16 /
+ * 1.08-1.16 / 1.06-1.08x of one row in a first version); from L2 or L3 it costs (M = 49 / 784 / 3136:
+ * 0.86-0.97 / 0.93 / 0.90-0.92x), so only an X past half the last-level cache
+ * takes it, decided on the whole call (a threaded call's parts alike). AMD's
+ * cores keep one row at a time: their probes read two interleaved rows slower
+ * than one stream (Zen 5), and no AMD core was at hand to measure a group on. */
 static size_t pf_group(size_t bytes) {
   const orthoconv_priv_cpu *cpu = orthoconv_priv_cpu_get();
   return cpu->l3_kib && bytes / 1024 > cpu->l3_kib / 2 && strcmp(cpu->vendor, "GenuineIntel") == 0 ? 8 : 1;
@@ -202,7 +202,7 @@ static void tiles(const orthoconv_ukernel *k, orthoconv_fwd_tile *tl, size_t mm,
  * a second 2.6 KB copy of the loop, past the library's code budget, for no time
  * measured (layer calls at M = 1 and 49 alike). */
 __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k, const int *t, size_t M,
-    size_t mpf, size_t K, size_t N,
+    size_t mpf, size_t group, size_t K, size_t N,
     const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy, float *pack, size_t pack_floats) {
   const size_t nr = k->nr, pfd = tunable(k, t, 2);
@@ -228,18 +228,17 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
   const int ahead = lay == ORTHOCONV_W_PANEL && (on_stack || panels_given(k, w)) &&
                     K * N > (size_t)l2 * 128; /* floats in half of L2 */
   orthoconv_pf_cursor cur;
-  const size_t group = pfd && mpf > mb ? pf_group((mpf - mb) * ldx * sizeof(float)) : 1; /* once a call */
   orthoconv_fwd_tile tl;
   tl.ldx = ldx;
   tl.ldy = ldy;
   tl.act = act;
   for (size_t m0 = 0; m0 < M; m0 += mb) {
     const size_t mm = M - m0 < mb ? M - m0 : mb;
-    orthoconv_pf_start(&cur, x, ldx, K, mpf, m0 + pfd * mb, pfd ? mb : 0, group);
+    orthoconv_pf_start(&cur, x, ldx, K, mpf, m0 + pfd * mb, pfd ? mb : 0, pfd ? group : 1);
     for (size_t n0 = 0; n0 < N; n0 += nr) {
       tl.nc = N - n0 < nr ? N - n0 : nr;
       tl.bias = bias ? bias + n0 : NULL;
-      tl.pf = pfd && n0 == 0 && cur.at ? &cur : NULL;
+      tl.pf = pfd && n0 == 0 && (cur.row || cur.at) ? &cur : NULL;
       for (size_t k0 = 0; k0 < K; k0 += kc) {
         tl.kc = K - k0 < kc ? K - k0 : kc;
         tl.flags = (k0 == 0 ? ORTHOCONV_TILE_FIRST : 0u) | (k0 + tl.kc == K ? ORTHOCONV_TILE_LAST : 0u) |
@@ -278,10 +277,10 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
 /* The packing buffer lives in a frame of its own, so that calls that do not pack
  * do not carry it. */
 __attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, const int *t, size_t M,
-    size_t mpf, size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
+    size_t mpf, size_t group, size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
     orthoconv_activation act, float *y, size_t ldy) {
   float pack[ORTHOCONV_FWD_PACK_BYTES / sizeof(float)] __attribute__((aligned(64)));
-  drive(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy, pack, sizeof pack / sizeof pack[0]);
+  drive(k, t, M, mpf, group, K, N, x, ldx, w, bias, act, y, ldy, pack, sizeof pack / sizeof pack[0]);
 }
 
 __attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_ukernel *k, const int *t, size_t M, size_t mpf,
@@ -301,8 +300,9 @@ __attribute__((noinline)) void orthoconv_priv_fwd_drive_part(const orthoconv_uke
     k->fn.fwd(&tl);
     return;
   }
-  if (packs) drive_packing(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy);
-  else drive(k, t, M, mpf, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
+  const size_t group = pf_group(mcall * K * sizeof(float)); /* X read by the whole call */
+  if (packs) drive_packing(k, t, M, mpf, group, K, N, x, ldx, w, bias, act, y, ldy);
+  else drive(k, t, M, mpf, group, K, N, x, ldx, w, bias, act, y, ldy, NULL, 0);
 }
 
 void orthoconv_priv_fwd_drive(const orthoconv_ukernel *k, const int *t, size_t M, size_t K,
