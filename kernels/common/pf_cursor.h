@@ -35,7 +35,7 @@ ORTHOCONV_PF_INLINE void orthoconv_pf_start(orthoconv_pf_cursor *c, const float 
   c->K = K;
   c->group = group ? group : 1;
   if (first >= M || !rows || !K) return;
-  if (c->group == 1) c->row = x + first * ldx; /* the line loop's, and the pair's in groups */
+  if (c->group == 1) c->row = x + first * ldx; /* one row at a time only; in groups at and grow */
   else c->at = c->grow = x + first * ldx;
   c->rows_left = M - first < rows ? M - first : rows;
   c->in_group = c->rows_left < c->group ? c->rows_left : c->group;

@@ -138,9 +138,10 @@ int orthoconv_priv_fwd_packs(const orthoconv_ukernel *k, const orthoconv_priv_fw
  * streams where one row at a time gives it one. From DRAM that pays (1024 x 10
  * at M = 50176, Xeon model 207, old and new library in one process: 1.05-1.08x,
  * the AVX2 dot tile 1.07x; groups of 4 / 8 / 16 / 32 rows 1.06 / 1.07-1.16 /
- * 1.08-1.16 / 1.06-1.08x of one row in a first version); from L2 or L3 it costs (M = 49 / 784 / 3136:
- * 0.86-0.97 / 0.93 / 0.90-0.92x), so only an X past half the last-level cache
- * takes it, decided on the whole call (a threaded call's parts alike). AMD's
+ * 1.08-1.16 / 1.06-1.08x of one row in a first version); from L2 or L3 it
+ * costs (M = 49 / 784 / 3136: 0.86-0.97 / 0.93 / 0.90-0.92x), so only an X past
+ * half the last-level cache takes it, decided on the whole call (a threaded
+ * call's parts alike). AMD's
  * cores keep one row at a time: their probes read two interleaved rows slower
  * than one stream (Zen 5), and no AMD core was at hand to measure a group on. */
 static size_t pf_group(size_t bytes) {
@@ -277,8 +278,8 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
 /* The packing buffer lives in a frame of its own, so that calls that do not pack
  * do not carry it. */
 __attribute__((noinline)) static void drive_packing(const orthoconv_ukernel *k, const int *t, size_t M,
-    size_t mpf, size_t group, size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w, const float *bias,
-    orthoconv_activation act, float *y, size_t ldy) {
+    size_t mpf, size_t group, size_t K, size_t N, const float *x, size_t ldx, const orthoconv_priv_fwd_w *w,
+    const float *bias, orthoconv_activation act, float *y, size_t ldy) {
   float pack[ORTHOCONV_FWD_PACK_BYTES / sizeof(float)] __attribute__((aligned(64)));
   drive(k, t, M, mpf, group, K, N, x, ldx, w, bias, act, y, ldy, pack, sizeof pack / sizeof pack[0]);
 }
