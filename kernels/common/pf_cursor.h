@@ -23,7 +23,6 @@
 ORTHOCONV_PF_INLINE void orthoconv_pf_round(orthoconv_pf_cursor *c) {
   c->left = (c->in_group + 1) / 2;
   c->off2 = c->in_group > 1 ? c->ldx : 0;
-  c->step = 2 * c->ldx;
 }
 
 /* Rows [first, first + rows) of X (M rows to the call's end), group rows at a time. */
@@ -78,7 +77,7 @@ ORTHOCONV_PF_INLINE void orthoconv_pf_advance(orthoconv_pf_cursor *c) {
   ORTHOCONV_PF_LINE(c->at);
   ORTHOCONV_PF_LINE(c->at + c->off2);
   if (--c->left == 0) orthoconv_pf_turn(c);
-  else if (c->left == 1 && c->in_group % 2) c->at += c->step, c->off2 = 0; /* the last row alone */
-  else c->at += c->step;
+  else if (c->left == 1 && c->in_group % 2) c->at += 2 * c->ldx, c->off2 = 0; /* the last row alone */
+  else c->at += 2 * c->ldx;
 }
 #endif

@@ -51,11 +51,11 @@ typedef enum orthoconv_wlayout {
 typedef struct orthoconv_pf_cursor {
   const float *row;  /* one row at a time: the next row, NULL when done or in groups */
   size_t col, rows_left, ldx, K, group;
-  /* groups only: a round is one line across the group, in pairs `step` floats apart */
+  /* groups only: a round is one line across the group, in pairs of rows */
   const float *grow; /* the group's first row */
   const float *at;   /* the next pair's first line, NULL when the block is done */
   size_t left;       /* pairs left in the round, this one included */
-  size_t off2, step; /* floats to the pair's second line (0: a line alone), to the next pair */
+  size_t off2;       /* floats to the pair's second line: ldx, or 0 for a line alone */
   size_t in_group;   /* rows in this group (fewer at the block's end) */
 } orthoconv_pf_cursor;
 

@@ -239,11 +239,12 @@ __attribute__((noinline, noclone)) static void drive(const orthoconv_ukernel *k,
    * under two profiles). A row's sums do not depend on its block. */
   for (size_t m0 = 0, mm; m0 < M; m0 += mm) {
     mm = M - m0 < 2 * mb ? M - m0 : mb;
-    orthoconv_pf_start(&cur, x, ldx, K, mpf, pfd ? m0 + mm + (pfd - 1) * mb : mpf, pfd ? mb : 0, pfd ? group : 1);
+    /* the block pfd - 1 blocks after this one; pf off: no rows, so no cursor */
+    orthoconv_pf_start(&cur, x, ldx, K, mpf, pfd ? m0 + mm + (pfd - 1) * mb : mpf, pfd ? mb : 0, group);
     for (size_t n0 = 0; n0 < N; n0 += nr) {
       tl.nc = N - n0 < nr ? N - n0 : nr;
       tl.bias = bias ? bias + n0 : NULL;
-      tl.pf = pfd && n0 == 0 && (cur.row || cur.at) ? &cur : NULL;
+      tl.pf = n0 == 0 && (cur.row || cur.at) ? &cur : NULL;
       for (size_t k0 = 0; k0 < K; k0 += kc) {
         tl.kc = K - k0 < kc ? K - k0 : kc;
         tl.flags = (k0 == 0 ? ORTHOCONV_TILE_FIRST : 0u) | (k0 + tl.kc == K ? ORTHOCONV_TILE_LAST : 0u) |
